@@ -1,0 +1,45 @@
+# Front door. `make demo` runs the main job on the embedded defaults; `make test` runs the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SANDBOXCTL := $(VENV)/bin/sandboxctl
+TOOLCHAIN_FLAGS ?=
+
+.PHONY: venv toolchain toolchain-node cluster cluster-down demo test test-fast lint typecheck clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+toolchain: venv
+	$(PY) -m sandboxes.toolchain build $(TOOLCHAIN_FLAGS)
+
+toolchain-node: venv
+	$(PY) -m sandboxes.toolchain build --node $(TOOLCHAIN_FLAGS)
+
+cluster: toolchain
+	$(SANDBOXCTL) cluster up
+
+cluster-down: venv
+	$(SANDBOXCTL) cluster down
+
+demo: cluster
+	$(SANDBOXCTL) demo
+
+test: toolchain
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: venv
+	$(PY) -m pytest -m "not engine" $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check src components program tests seed-jobs bench
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

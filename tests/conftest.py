@@ -1,0 +1,5 @@
+"""Shared fixtures live in tests/fixtures/, one module per real dependency the tests start."""
+
+pytest_plugins = [
+    "tests.fixtures.postgres",
+]
