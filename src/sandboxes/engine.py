@@ -1,0 +1,315 @@
+"""The engine driver: the one place that talks to Pulumi's Automation API.
+
+Every sandbox is a stack of the one Pulumi program at the project root. A stack's
+configuration lives in ``<stacks dir>/Pulumi.<slug>.yaml``: the repository's
+``stacks/`` for sandboxes kept in git, the service's data directory for sandboxes
+made through the API. Pulumi reads stack files from the project's ``stackConfigDir``,
+so for a directory other than ``stacks/`` the driver runs the program from a *project
+view*: a directory of symlinks to the project whose ``stacks`` entry points at the
+wanted directory. The program, its components and its virtualenv stay the same files.
+
+Errors are mapped once, here, to the project's own: ``StackMissing`` (404),
+``StackBusy`` (409), ``EngineFailed``. Secrets never leave as plain text: outputs
+are returned masked unless asked for, and the engine runs with ``show_secrets=False``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi.automation as auto
+
+from sandboxes.environment import Environment, resolve
+from sandboxes.paths import data_dir, project_root
+
+__all__ = [
+    "Engine",
+    "EngineError",
+    "EngineFailed",
+    "OperationResult",
+    "StackBusy",
+    "StackMissing",
+]
+
+PROJECT = "sandboxes"
+SECRET_MASK = "[secret]"
+EventSink = Callable[[dict[str, Any]], None]
+LineSink = Callable[[str], None]
+
+
+class EngineError(RuntimeError):
+    """Base of the driver's errors."""
+
+
+class StackMissing(EngineError):
+    pass
+
+
+class StackBusy(EngineError):
+    """Another update holds the stack's lock."""
+
+
+class EngineFailed(EngineError):
+    """The engine ran and reported failure; ``detail`` holds its last diagnostic lines."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        self.detail = detail
+        super().__init__(message)
+
+
+@dataclass
+class OperationResult:
+    kind: str
+    result: str
+    changes: dict[str, int] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        """Safe to store and show: counts and non-secret outputs, never config or secrets."""
+        return {
+            "kind": self.kind,
+            "result": self.result,
+            "changes": self.changes,
+            "outputs": self.outputs,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def _mask(outputs: Mapping[str, auto.OutputValue], include_secrets: bool) -> dict[str, Any]:
+    return {
+        key: (value.value if include_secrets or not value.secret else SECRET_MASK) for key, value in outputs.items()
+    }
+
+
+def _event_dict(event: auto.EngineEvent) -> dict[str, Any]:
+    """A compact, secret-free record of an engine event, for logs and streaming."""
+    out: dict[str, Any] = {"sequence": event.sequence, "timestamp": event.timestamp}
+    if event.diagnostic_event:
+        out.update(type="diagnostic", severity=event.diagnostic_event.severity,
+                   message=event.diagnostic_event.message.strip(), urn=event.diagnostic_event.urn)
+    elif event.resource_pre_event:
+        md = event.resource_pre_event.metadata
+        out.update(type="resource-pre", op=str(md.op.value if hasattr(md.op, "value") else md.op), urn=md.urn,
+                   resource_type=md.type)
+    elif event.res_outputs_event:
+        md = event.res_outputs_event.metadata
+        out.update(type="resource-done", op=str(md.op.value if hasattr(md.op, "value") else md.op), urn=md.urn,
+                   resource_type=md.type)
+    elif event.res_op_failed_event:
+        md = event.res_op_failed_event.metadata
+        out.update(type="resource-failed", urn=md.urn, resource_type=md.type)
+    elif event.summary_event:
+        out.update(type="summary", changes={str(k): v for k, v in (event.summary_event.resource_changes or {}).items()},
+                   seconds=event.summary_event.duration_seconds)
+    elif event.prelude_event:
+        out.update(type="prelude")
+    elif event.cancel_event:
+        out.update(type="cancel")
+    else:
+        out.update(type="other")
+    return out
+
+
+def project_view(stacks_dir: Path) -> Path:
+    """The directory to run Pulumi from so that it reads stack files from ``stacks_dir``."""
+    root = project_root()
+    stacks_dir = stacks_dir.resolve()
+    if stacks_dir == (root / "stacks").resolve():
+        return root
+    key = hashlib.sha256(str(stacks_dir).encode()).hexdigest()[:12]
+    view = data_dir() / "project-views" / key
+    view.mkdir(parents=True, exist_ok=True)
+    wanted = {entry.name: entry for entry in root.iterdir() if entry.name not in {"stacks", ".git"}}
+    wanted_links = {name: entry.resolve() for name, entry in wanted.items()}
+    wanted_links["stacks"] = stacks_dir
+    for existing in view.iterdir():
+        if existing.name not in wanted_links or not existing.is_symlink() or existing.resolve() != wanted_links[existing.name]:
+            existing.unlink()
+    for name, target in wanted_links.items():
+        link = view / name
+        if not link.is_symlink():
+            link.symlink_to(target)
+    stacks_dir.mkdir(parents=True, exist_ok=True)
+    return view
+
+
+class Engine:
+    """Automation API operations on the sandbox stacks of one stacks directory."""
+
+    def __init__(self, stacks_dir: Path | None = None, environment: Environment | None = None) -> None:
+        self.stacks_dir = (stacks_dir or project_root() / "stacks").resolve()
+        self.environment = environment or resolve()
+
+    # --- workspace -------------------------------------------------------------------------
+
+    def _env_vars(self) -> dict[str, str]:
+        return self.environment.exports()
+
+    def _workspace(self) -> auto.LocalWorkspace:
+        return auto.LocalWorkspace(work_dir=str(project_view(self.stacks_dir)), env_vars=self._env_vars(),
+                                   pulumi_command=self._command())
+
+    def _command(self) -> auto.PulumiCommand:
+        """Our toolchain's pulumi when it is there (root/bin/pulumi), else the one on PATH."""
+        root = self.environment.bin_dir.parent
+        has_ours = (self.environment.bin_dir / "pulumi").exists()
+        return auto.PulumiCommand(root=str(root) if has_ours else None, skip_version_check=True)
+
+    def _select(self, slug: str, create: bool = False) -> auto.Stack:
+        ws = self._workspace()
+        try:
+            if create:
+                return auto.Stack.create_or_select(slug, ws)
+            return auto.Stack.select(slug, ws)
+        except auto.StackNotFoundError:
+            raise StackMissing(f"no stack {slug!r} in the backend") from None
+        except auto.CommandError as err:
+            raise _translate(err, slug) from None
+
+    def stacks(self) -> list[str]:
+        """Names of every stack of this project in the backend."""
+        ws = self._workspace()
+        return sorted(s.name.rsplit("/", 1)[-1] for s in ws.list_stacks())
+
+    # --- operations ------------------------------------------------------------------------
+
+    def up(self, slug: str, on_event: EventSink | None = None, on_output: LineSink | None = None) -> OperationResult:
+        stack = self._select(slug, create=True)
+        started = time.monotonic()
+        try:
+            res = stack.up(on_event=_events(on_event), on_output=on_output, show_secrets=False, color="never",
+                           suppress_outputs=True)
+        except auto.CommandError as err:
+            raise _translate(err, slug) from None
+        return OperationResult(
+            kind="up", result=res.summary.result, changes=dict(res.summary.resource_changes or {}),
+            outputs=_mask(res.outputs, include_secrets=False), seconds=time.monotonic() - started,
+        )
+
+    def preview(self, slug: str, on_event: EventSink | None = None, refresh: bool = False) -> OperationResult:
+        stack = self._select(slug, create=True)
+        started = time.monotonic()
+        try:
+            res = stack.preview(on_event=_events(on_event), color="never", refresh=refresh, suppress_outputs=True)
+        except auto.CommandError as err:
+            raise _translate(err, slug) from None
+        changes = {str(k): int(v) for k, v in (res.change_summary or {}).items()}
+        return OperationResult(kind="preview", result="succeeded", changes=changes, seconds=time.monotonic() - started)
+
+    def refresh(self, slug: str, on_event: EventSink | None = None, preview_only: bool = False,
+                clear_pending_creates: bool = False) -> OperationResult:
+        stack = self._select(slug)
+        started = time.monotonic()
+        try:
+            res = stack.refresh(on_event=_events(on_event), color="never", preview_only=preview_only or None,
+                                clear_pending_creates=clear_pending_creates or None, show_secrets=False,
+                                suppress_outputs=True)
+        except auto.CommandError as err:
+            raise _translate(err, slug) from None
+        return OperationResult(kind="refresh", result=res.summary.result,
+                               changes=dict(res.summary.resource_changes or {}), seconds=time.monotonic() - started)
+
+    def destroy(self, slug: str, on_event: EventSink | None = None, remove: bool = True) -> OperationResult:
+        stack = self._select(slug)
+        started = time.monotonic()
+        try:
+            res = stack.destroy(on_event=_events(on_event), color="never", show_secrets=False, remove=remove or None,
+                                suppress_outputs=True)
+        except auto.CommandError as err:
+            raise _translate(err, slug) from None
+        return OperationResult(kind="destroy", result=res.summary.result,
+                               changes=dict(res.summary.resource_changes or {}), seconds=time.monotonic() - started)
+
+    def outputs(self, slug: str, include_secrets: bool = False) -> dict[str, Any]:
+        stack = self._select(slug)
+        try:
+            return _mask(stack.outputs(), include_secrets)
+        except auto.CommandError as err:
+            raise _translate(err, slug) from None
+
+    def remove_stack(self, slug: str) -> None:
+        ws = self._workspace()
+        try:
+            ws.remove_stack(slug)
+        except auto.CommandError as err:
+            raise _translate(err, slug) from None
+
+    # --- repair after a crash --------------------------------------------------------------
+
+    def stale_locks(self, slug: str) -> list[Path]:
+        """Lock files of the local file backend whose owning process is gone."""
+        url = self.environment.backend_url
+        if not url.startswith("file://"):
+            return []
+        locks = Path(url.removeprefix("file://")) / ".pulumi" / "locks" / "organization" / PROJECT / slug
+        stale = []
+        for lock in locks.glob("*.json") if locks.is_dir() else []:
+            try:
+                info = json.loads(lock.read_text())
+                pid, host = int(info.get("pid", 0)), info.get("hostname", "")
+            except (OSError, ValueError):
+                stale.append(lock)
+                continue
+            if host and host != os.uname().nodename:
+                continue  # another machine's lock: never ours to break
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                stale.append(lock)
+            except PermissionError:
+                continue
+        return stale
+
+    def repair(self, slug: str, on_event: EventSink | None = None) -> list[str]:
+        """Bring a stack back after a killed update: break a dead process's lock, clear pending ops, refresh."""
+        done: list[str] = []
+        for lock in self.stale_locks(slug):
+            lock.unlink(missing_ok=True)
+            done.append(f"removed stale lock {lock.name}")
+        stack = self._select(slug)
+        state = stack.export_stack()
+        deployment = dict(state.deployment or {})
+        pending = deployment.get("pending_operations") or []
+        if pending:
+            # Pending creates are resources the engine may have made but not recorded:
+            # refresh with clear_pending_creates looks them up; other pending ops are dropped.
+            self.refresh(slug, on_event=on_event, clear_pending_creates=True)
+            done.append(f"cleared {len(pending)} pending operation(s)")
+            state = stack.export_stack()
+            deployment = dict(state.deployment or {})
+            if deployment.get("pending_operations"):
+                deployment["pending_operations"] = []
+                stack.import_stack(auto.Deployment(version=state.version, deployment=deployment))
+        self.refresh(slug, on_event=on_event)
+        done.append("refreshed")
+        return done
+
+
+def _events(sink: EventSink | None) -> Callable[[auto.EngineEvent], None] | None:
+    if sink is None:
+        return None
+
+    def forward(event: auto.EngineEvent) -> None:
+        sink(_event_dict(event))
+
+    return forward
+
+
+def _translate(err: auto.CommandError, slug: str) -> EngineError:
+    if isinstance(err, auto.StackNotFoundError):
+        return StackMissing(f"no stack {slug!r} in the backend")
+    if isinstance(err, auto.ConcurrentUpdateError):
+        return StackBusy(f"stack {slug!r} is being updated by another operation")
+    text = str(err)
+    lines = [line for line in text.splitlines() if line.strip()]
+    detail = "\n".join(lines[-25:])
+    first_error = next((line.strip() for line in lines if "error:" in line), lines[-1] if lines else "engine failed")
+    return EngineFailed(f"{slug}: {first_error}", detail)
