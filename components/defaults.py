@@ -1,0 +1,56 @@
+"""Project-wide defaults (``sandboxes:*`` in Pulumi.yaml) as one typed value.
+
+Why a dataclass rather than reading ``pulumi.Config`` in each component: components
+stay testable with plain values, and the program reads configuration in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+
+__all__ = ["ProjectDefaults", "parse_node_selector"]
+
+
+def parse_node_selector(value: str) -> dict[str, str]:
+    """``"k=v"`` (or ``"k1=v1,k2=v2"``) into a nodeSelector; empty means none."""
+    selector: dict[str, str] = {}
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        key, sep, val = part.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"sandboxes:workloadNodeSelector: {part!r} is not 'key=value'")
+        selector[key.strip()] = val.strip()
+    return selector
+
+
+@dataclass(frozen=True)
+class ProjectDefaults:
+    base_domain: str = "sandboxes.localhost"
+    ingress_class: str = "sandboxes"
+    ingress_controller_namespace: str = "ingress-system"
+    workload_image: str = "localhost/sandboxes/workload:latest"
+    seed_image: str = "localhost/sandboxes/seed:latest"
+    postgres_image: str = "localhost/sandboxes/postgres:15"
+    devices_image: str = "localhost/sandboxes/device-simulator:latest"
+    allow_masked_copy: bool = False
+    node_selector: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: pulumi.Config | None = None) -> ProjectDefaults:
+        """Read ``sandboxes:*``; a key left unset keeps the default written here (same as Pulumi.yaml)."""
+        cfg = config or pulumi.Config("sandboxes")
+        base = cls()
+        return cls(
+            base_domain=cfg.get("baseDomain") or base.base_domain,
+            ingress_class=cfg.get("ingressClass") or base.ingress_class,
+            ingress_controller_namespace=cfg.get("ingressControllerNamespace") or base.ingress_controller_namespace,
+            workload_image=cfg.get("workloadImage") or base.workload_image,
+            seed_image=cfg.get("seedImage") or base.seed_image,
+            postgres_image=cfg.get("postgresImage") or base.postgres_image,
+            devices_image=cfg.get("devicesImage") or base.devices_image,
+            allow_masked_copy=bool(cfg.get_bool("allowMaskedCopy") or False),
+            node_selector=parse_node_selector(cfg.get("workloadNodeSelector") or ""),
+        )

@@ -1,0 +1,80 @@
+"""Size presets: the one table that says what ``small``, ``medium`` and ``large`` mean.
+
+Every number that depends on ``spec.platform.size`` comes from here: the namespace's
+ResourceQuota and LimitRange, the database volume and each container's requests and
+limits. The quota leaves room for every pod a sandbox runs at once (web, a second web
+pod during a rolling update, database, seed job, device simulator).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sandboxes.spec import Size
+
+__all__ = ["SIZE_PRESETS", "ContainerResources", "SizePreset", "preset"]
+
+
+@dataclass(frozen=True)
+class ContainerResources:
+    cpu_request: str
+    memory_request: str
+    cpu_limit: str
+    memory_limit: str
+
+    def as_k8s(self) -> dict[str, dict[str, str]]:
+        return {
+            "requests": {"cpu": self.cpu_request, "memory": self.memory_request},
+            "limits": {"cpu": self.cpu_limit, "memory": self.memory_limit},
+        }
+
+
+@dataclass(frozen=True)
+class SizePreset:
+    quota_cpu_requests: str
+    quota_cpu_limits: str
+    quota_memory_requests: str
+    quota_memory_limits: str
+    quota_pods: int
+    quota_pvcs: int
+    quota_storage: str
+    db_volume: str
+    container: ContainerResources
+
+    def quota_hard(self) -> dict[str, str]:
+        """ResourceQuota ``spec.hard``."""
+        return {
+            "requests.cpu": self.quota_cpu_requests,
+            "limits.cpu": self.quota_cpu_limits,
+            "requests.memory": self.quota_memory_requests,
+            "limits.memory": self.quota_memory_limits,
+            "pods": str(self.quota_pods),
+            "persistentvolumeclaims": str(self.quota_pvcs),
+            "requests.storage": self.quota_storage,
+        }
+
+
+SIZE_PRESETS: dict[Size, SizePreset] = {
+    Size.SMALL: SizePreset(
+        quota_cpu_requests="2", quota_cpu_limits="4",
+        quota_memory_requests="2Gi", quota_memory_limits="4Gi",
+        quota_pods=10, quota_pvcs=2, quota_storage="5Gi", db_volume="1Gi",
+        container=ContainerResources("100m", "128Mi", "500m", "512Mi"),
+    ),
+    Size.MEDIUM: SizePreset(
+        quota_cpu_requests="4", quota_cpu_limits="8",
+        quota_memory_requests="4Gi", quota_memory_limits="8Gi",
+        quota_pods=20, quota_pvcs=4, quota_storage="20Gi", db_volume="5Gi",
+        container=ContainerResources("250m", "256Mi", "1", "1Gi"),
+    ),
+    Size.LARGE: SizePreset(
+        quota_cpu_requests="8", quota_cpu_limits="16",
+        quota_memory_requests="8Gi", quota_memory_limits="16Gi",
+        quota_pods=40, quota_pvcs=8, quota_storage="50Gi", db_volume="20Gi",
+        container=ContainerResources("500m", "512Mi", "2", "2Gi"),
+    ),
+}
+
+
+def preset(size: Size) -> SizePreset:
+    return SIZE_PRESETS[Size(size)]
