@@ -404,7 +404,7 @@ def gen_charging_sessions(p: Plan) -> Iterator[str]:
         started = start0 + randrange(window - minutes * 60)
         ppk, fee, ppm = prices[tariff]
         excl = round(wh * ppk / 100_000) + fee + round(minutes * ppm / 100)
-        vat = round(excl * VAT_RATE_BP / 10_000)
+        vat = (excl * VAT_RATE_BP + 5_000) // 10_000  # half-up, like SQL round()
         yield (f"{i}\t{conn_id if conn_id is not None else chr(92) + 'N'}\t"
                f"{card_id if card_id is not None else chr(92) + 'N'}\t{token}\t{evse_uid}\t{location}\t{tariff}\t"
                f"{ts(started)}\t{ts(started + minutes * 60)}\t{wh // 1000}.{wh % 1000:03d}\t{money(excl)}\t"
@@ -431,7 +431,7 @@ def gen_invoices(p: Plan) -> Iterator[str]:
         n = 1 + rng.randrange(30)
         wh = n * (8_000 + rng.randrange(27_000))
         excl = round(wh * 4200 / 100_000)
-        vat = round(excl * VAT_RATE_BP / 10_000)
+        vat = (excl * VAT_RATE_BP + 5_000) // 10_000  # half-up, like SQL round()
         status = "paid" if months_back > 1 or rng.random() < 0.5 else rng.choice(("open", "overdue"))
         issued = int(datetime(end.year, end.month, end.day, 6, tzinfo=UTC).timestamp()) + DAY
         yield _row(i, 1, driver, partner, f"VOL-{y}{m:02d}-{i:07d}", email, start.isoformat(), end.isoformat(), n,
