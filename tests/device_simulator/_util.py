@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
-
 from device_simulator.ids import MAX_INDEX, device_id
 from device_simulator.model import DeviceState, base_state_minutes
 from device_simulator.timebase import MAX_MINUTE, MINUTES_PER_DAY
+from hypothesis import strategies as st
 
 LAST_DAY = int(MAX_MINUTE // MINUTES_PER_DAY) - 2  # leave room for "next day" look-ups
 

@@ -7,10 +7,11 @@ leave between 07:30 and 09:45 and come back between 16:30 and 20:30) are exclude
 
 from __future__ import annotations
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+import itertools
 
 from device_simulator.model import device_spec
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ._util import at, batteries, days, population, solars, vehicles
 
@@ -123,9 +124,9 @@ def test_solar_no_production_at_night(dev: str, day: int, hour: float) -> None:
 @given(dev=solars(), day=days)
 def test_solar_daily_curve(dev: str, day: int) -> None:
     ramp = [at(dev, day, 6 + i / 20).power_kw or 0.0 for i in range(1, 60)]
-    assert all(b > a for a, b in zip(ramp, ramp[1:], strict=False)), "ramps up 06-09"
+    assert all(b > a for a, b in itertools.pairwise(ramp)), "ramps up 06-09"
     decline = [at(dev, day, 15 + i / 20).power_kw or 0.0 for i in range(1, 60)]
-    assert all(b < a for a, b in zip(decline, decline[1:], strict=False)), "declines 15-18"
+    assert all(b < a for a, b in itertools.pairwise(decline)), "declines 15-18"
     peak = [at(dev, day, 9 + i / 10).power_kw or 0.0 for i in range(61)]
     day_max = max(ramp + decline + peak)
     assert max(peak) == day_max, "the day's maximum is in 09-15"

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-
 import pytest
+from device_simulator.ids import KINDS, MalformedIdError, device_id, parse_device_id
 from hypothesis import given
 from hypothesis import strategies as st
-
-from device_simulator.ids import KINDS, MalformedIdError, device_id, parse_device_id
 
 from ._util import indices
 

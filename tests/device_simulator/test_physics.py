@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from device_simulator.ids import KINDS, device_id
 from device_simulator.model import (
     MORNING,
@@ -21,6 +18,8 @@ from device_simulator.model import (
     vehicle_plan,
 )
 from device_simulator.timebase import MAX_MINUTE, MINUTES_PER_DAY, TimeRangeError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ._util import LAST_DAY, days, indices
 
