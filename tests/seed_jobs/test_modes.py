@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -255,10 +256,8 @@ def test_waits_for_a_database_that_comes_up_late(postgres_server: PostgresServer
             pass
         finally:
             for x in (a, b):
-                try:
+                with contextlib.suppress(OSError):
                     x.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def serve() -> None:
         stop.wait(2)
