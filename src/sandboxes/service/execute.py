@@ -1,0 +1,161 @@
+"""Running one operation to its end: what a worker process does.
+
+The steps are recorded so that a crash anywhere leaves records that say the truth:
+the claim (queued → running, with the worker's pid) is one conditional UPDATE, so two
+workers handed the same id cannot both run it; every engine event is stored as it
+arrives; the end state and the engine's secret-free summary are written last. If the
+previous operation on the sandbox died (``needs_repair``), ``Engine.repair`` runs first.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import traceback
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import update
+
+from sandboxes import stackfiles
+from sandboxes.engine import EngineError, EngineFailed, StackMissing
+from sandboxes.service.core import API_OWNER
+from sandboxes.service.ports import EnginePort
+from sandboxes.service.schemas import OperationKind, OperationStatus, SandboxStatus
+from sandboxes.settings import Settings
+from sandboxes.spec import parse_spec
+from sandboxes.store.database import Database
+from sandboxes.store.models import EventRecord, OperationRecord, SandboxRecord
+
+__all__ = ["MAX_ERROR", "claim", "mark_dead", "run_operation"]
+
+MAX_ERROR = 4000
+
+
+def claim(db: Database, operation_id: str, pid: int | None = None) -> bool:
+    """Take a queued operation for this process; False if someone else has (or it was cancelled)."""
+    with db.session() as session:
+        result = session.execute(
+            update(OperationRecord)
+            .where(OperationRecord.id == operation_id, OperationRecord.status == OperationStatus.QUEUED.value)
+            .values(status=OperationStatus.RUNNING.value, started_at=datetime.now(UTC),
+                    worker_pid=pid if pid is not None else os.getpid(), worker_host=socket.gethostname())
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+
+class _EventLog:
+    """Stores engine events in order; the worker is the operation's only writer, so a counter is enough."""
+
+    def __init__(self, db: Database, operation_id: str) -> None:
+        self.db = db
+        self.operation_id = operation_id
+        self.seq = 0
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        self.seq += 1
+        with self.db.session() as session:
+            session.add(EventRecord(operation_id=self.operation_id, seq=self.seq, payload=event,
+                                    created_at=datetime.now(UTC)))
+
+
+def _finish(db: Database, operation_id: str, status: OperationStatus, summary: dict[str, Any] | None = None,
+            error: str | None = None, outputs: dict[str, Any] | None = None) -> None:
+    with db.session() as session:
+        op = session.get(OperationRecord, operation_id)
+        if op is None:
+            return
+        op.status = status.value
+        op.finished_at = datetime.now(UTC)
+        op.summary = summary
+        op.error = error[:MAX_ERROR] if error else None
+        rec = session.get(SandboxRecord, op.sandbox_slug)
+        if rec is None:
+            return
+        if status == OperationStatus.SUCCEEDED:
+            if op.kind == OperationKind.DESTROY:
+                session.delete(rec)
+                return
+            rec.status = SandboxStatus.READY.value
+            rec.needs_repair = False
+            if outputs and isinstance(outputs.get("url"), str):
+                rec.url = outputs["url"]
+        else:
+            rec.status = SandboxStatus.FAILED.value
+        rec.updated_at = datetime.now(UTC)
+
+
+def mark_dead(db: Database, operation_id: str, reason: str) -> bool:
+    """An operation whose worker died: failed, and its sandbox flagged for repair before the next one."""
+    with db.session() as session:
+        op = session.get(OperationRecord, operation_id)
+        if op is None or op.status not in (OperationStatus.QUEUED.value, OperationStatus.RUNNING.value):
+            return False
+        op.status = OperationStatus.FAILED.value
+        op.finished_at = datetime.now(UTC)
+        op.error = reason
+        rec = session.get(SandboxRecord, op.sandbox_slug)
+        if rec is not None:
+            rec.needs_repair = True
+            rec.status = SandboxStatus.FAILED.value
+            rec.updated_at = datetime.now(UTC)
+        return True
+
+
+def run_operation(db: Database, settings: Settings, operation_id: str, engine: EnginePort,
+                  pid: int | None = None) -> OperationStatus | None:
+    """Claim and run one operation; None if it was not ours to run. Never raises for engine failures."""
+    if not claim(db, operation_id, pid):
+        return None
+    with db.session() as session:
+        op = session.get(OperationRecord, operation_id)
+        assert op is not None
+        kind, slug, spec_value = OperationKind(op.kind), op.sandbox_slug, op.spec
+        rec = session.get(SandboxRecord, slug)
+        needs_repair = bool(rec and rec.needs_repair)
+    events = _EventLog(db, operation_id)
+    stacks_dir = settings.effective_stacks_dir
+    outputs: dict[str, Any] | None = None
+    try:
+        if needs_repair and kind != OperationKind.REPAIR:
+            events({"type": "repair", "message": "the previous operation died: repairing the stack first"})
+            try:
+                for step in engine.repair(slug, on_event=events):
+                    events({"type": "repair", "message": step})
+            except StackMissing:
+                events({"type": "repair", "message": "no stack yet: nothing to repair"})
+        summary: dict[str, Any]
+        if kind == OperationKind.UP:
+            if spec_value is not None:
+                stackfiles.write(stacks_dir, parse_spec(spec_value), owner=API_OWNER)
+            result = engine.up(slug, on_event=events)
+            summary = result.summary()
+            outputs = summary.get("outputs") or {}
+        elif kind == OperationKind.DESTROY:
+            try:
+                summary = engine.destroy(slug, on_event=events, remove=True).summary()
+            except StackMissing:
+                summary = {"kind": "destroy", "result": "succeeded", "changes": {}, "note": "no stack to destroy"}
+            stackfiles.remove(stacks_dir, slug)
+        elif kind == OperationKind.REFRESH:
+            summary = engine.refresh(slug, on_event=events).summary()
+        else:
+            steps = engine.repair(slug, on_event=events)
+            summary = {"kind": "repair", "result": "succeeded", "steps": steps}
+    except EngineFailed as err:
+        message = str(err) + (f"\n{err.detail}" if err.detail else "")
+        events({"type": "operation-finished", "status": "failed"})
+        _finish(db, operation_id, OperationStatus.FAILED, error=message)
+        return OperationStatus.FAILED
+    except EngineError as err:
+        events({"type": "operation-finished", "status": "failed"})
+        _finish(db, operation_id, OperationStatus.FAILED, error=f"{type(err).__name__}: {err}")
+        return OperationStatus.FAILED
+    except Exception as err:  # a bug or an unexpected failure: recorded, never lost
+        tail = "".join(traceback.format_exception_only(type(err), err)).strip()
+        events({"type": "operation-finished", "status": "failed"})
+        _finish(db, operation_id, OperationStatus.FAILED, error=f"internal error: {tail}")
+        return OperationStatus.FAILED
+    events({"type": "operation-finished", "status": "succeeded"})
+    _finish(db, operation_id, OperationStatus.SUCCEEDED, summary=summary, outputs=outputs)
+    return OperationStatus.SUCCEEDED
