@@ -35,9 +35,10 @@ class MalformedIdError(ValueError):
 
 def check_kind(kind: str) -> Kind:
     """Return ``kind`` typed as :data:`Kind`, or raise ``ValueError`` listing the accepted kinds."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown device kind {kind!r}; use one of: {', '.join(KINDS)}")
-    return kind  # type: ignore[return-value]
+    for known in KINDS:
+        if kind == known:
+            return known
+    raise ValueError(f"unknown device kind {kind!r}; use one of: {', '.join(KINDS)}")
 
 
 def device_id(kind: str, n: int) -> str:

@@ -11,7 +11,7 @@ Precedence when several are active: the most recent ``forced_state``/``unplugged
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Final, Literal, get_args
+from typing import Any, Final, Literal, get_args
 
 from device_simulator.model import CAPABILITIES, DeviceState, base_state_minutes, device_spec
 from device_simulator.timebase import MINUTES_PER_DAY
@@ -71,6 +71,7 @@ def _forced(base: DeviceState, o: Override, minute: float) -> DeviceState:
     """Constant power from the state at ``o.start``; SoC saturates at 0/100 % and power then drops to 0."""
     start_state = base_state_minutes(o.device_id, o.start)
     vehicle = base.kind == "vehicle"
+    plugged: bool | None
     if o.type == "unplugged":
         power, plugged, status = 0.0, False, "parked"
     else:
@@ -128,6 +129,6 @@ def apply_overrides(device_id: str, minute: float, overrides: list[Override] | t
         state = _forced(state, physics[-1], minute)
     lost = {o.capability for o in active if o.type == "capability_lost"}
     if lost:
-        nulls = {f: None for c in lost if c for f in FIELDS_OF_CAPABILITY.get(c, ())}
+        nulls: dict[str, Any] = {f: None for c in lost if c for f in FIELDS_OF_CAPABILITY.get(c, ())}
         state = replace(state, capabilities=tuple(c for c in state.capabilities if c not in lost), **nulls)
     return replace(state, overrides=tuple(o.id for o in active))
