@@ -20,6 +20,7 @@ fleet_settings = settings(max_examples=12, deadline=None)
 
 
 # ------------------------------------------------------------------------------------------------ vehicles
+@settings(deadline=None)  # the machine may be busy; no timing assertions here
 @given(dev=vehicles(), day=days, hour=st.floats(min_value=21.0, max_value=29.999))
 def test_vehicle_night_always_plugged_in(dev: str, day: int, hour: float) -> None:
     s = at(dev, day, hour)
@@ -28,6 +29,7 @@ def test_vehicle_night_always_plugged_in(dev: str, day: int, hour: float) -> Non
     assert s.power_kw is not None and s.power_kw >= 0
 
 
+@settings(deadline=None)  # the machine may be busy; no timing assertions here
 @given(dev=vehicles(), day=days, hour=st.floats(min_value=6.0, max_value=8.999))
 def test_vehicle_morning_plugged_soc_between_80_and_95(dev: str, day: int, hour: float) -> None:
     s = at(dev, day, hour)
@@ -45,6 +47,7 @@ def test_vehicle_morning_majority_plugged_in(day: int, hour: float) -> None:
     assert plugged > FLEET / 2
 
 
+@settings(deadline=None)  # the machine may be busy; no timing assertions here
 @given(dev=vehicles(), day=days)
 def test_vehicle_daytime_battery_falls(dev: str, day: int) -> None:
     morning, afternoon = at(dev, day, 9.75), at(dev, day, 16.5)
@@ -79,6 +82,7 @@ def test_vehicle_night_majority_charging(day: int, hour: float) -> None:
     assert charging > FLEET / 2
 
 
+@settings(deadline=None)  # the machine may be busy; no timing assertions here
 @given(dev=vehicles(), day=days, hour=st.floats(min_value=0.0, max_value=23.999))
 def test_vehicle_soc_bounds(dev: str, day: int, hour: float) -> None:
     s = at(dev, day, hour)
@@ -86,6 +90,7 @@ def test_vehicle_soc_bounds(dev: str, day: int, hour: float) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ batteries
+@settings(deadline=None)  # the machine may be busy; no timing assertions here
 @given(dev=batteries(), day=days, hour=st.floats(min_value=0.0, max_value=23.999))
 def test_battery_windows(dev: str, day: int, hour: float) -> None:
     s = at(dev, day, hour)
@@ -114,6 +119,7 @@ def test_battery_night_mix_of_idle_and_slow_charging(day: int) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ solar
+@settings(deadline=None)  # the machine may be busy; no timing assertions here
 @given(dev=solars(), day=days, hour=st.floats(min_value=0.0, max_value=23.999))
 def test_solar_no_production_at_night(dev: str, day: int, hour: float) -> None:
     if hour >= 18 or hour <= 6:
@@ -121,6 +127,7 @@ def test_solar_no_production_at_night(dev: str, day: int, hour: float) -> None:
         assert s.power_kw == 0.0 and s.status == "idle"
 
 
+@settings(deadline=None)  # the machine may be busy; no timing assertions here
 @given(dev=solars(), day=days)
 def test_solar_daily_curve(dev: str, day: int) -> None:
     ramp = [at(dev, day, 6 + i / 20).power_kw or 0.0 for i in range(1, 60)]
