@@ -76,10 +76,10 @@ def _render_plan(plan: Plan, show_unchanged: bool) -> None:
     if hidden:
         console.print(f"[dim]{hidden} unchanged (pass --show-unchanged to list them)[/]")
     for problem in plan.problems:
-        err_console.print(f"[red]problem:[/] {problem.path}: {problem.reason}", highlight=False)
+        err_console.print(f"[red]problem:[/] {problem.path}: {problem.reason}", highlight=False, soft_wrap=True)
     for item in plan.expiring_soon:
         expires = item.expires_at.isoformat() if item.expires_at else "?"
-        console.print(f"[yellow]expires within 24 h:[/] {item.slug} at {expires}", highlight=False)
+        console.print(f"[yellow]expires within 24 h:[/] {item.slug} at {expires}", highlight=False, soft_wrap=True)
     counts = plan.counts()
     console.print(", ".join(f"{n} {action}" for action, n in counts.items() if n) or "no stack files")
 
@@ -161,7 +161,7 @@ def reconcile_cmd(
             tally[outcome.status] = tally.get(outcome.status, 0) + 1
             if outcome.status != "succeeded":
                 err_console.print(f"[red]{outcome.status}:[/] {outcome.slug} ({outcome.action.value}): "
-                                  f"{outcome.detail}", highlight=False)
+                                  f"{outcome.detail}", highlight=False, soft_wrap=True)
         summary = ", ".join(f"{n} {status}" for status, n in sorted(tally.items())) or "nothing to do"
         console.print(f"applied: {summary}")
     raise typer.Exit(int(code))
@@ -201,7 +201,7 @@ def drift_cmd(
     else:
         _render_drift(reports)
         for problem in plan.problems:
-            err_console.print(f"[red]problem:[/] {problem.path}: {problem.reason}", highlight=False)
+            err_console.print(f"[red]problem:[/] {problem.path}: {problem.reason}", highlight=False, soft_wrap=True)
     raise typer.Exit(int(code))
 
 
@@ -270,13 +270,13 @@ def export_operator_cmd(
                     "skipped": result.skipped, "problems": [p.to_json() for p in result.problems],
                     "exit_code": int(code)})
     else:
-        console.print(f"wrote {len(result.written)} Stack resource(s) to {out}", highlight=False)
+        console.print(f"wrote {len(result.written)} Stack resource(s) to {out}", highlight=False, soft_wrap=True)
         for path in result.removed:
-            console.print(f"removed {path}", highlight=False)
+            console.print(f"removed {path}", highlight=False, soft_wrap=True)
         for slug, why in result.skipped.items():
-            console.print(f"[yellow]skipped[/] {slug}: {why}", highlight=False)
+            console.print(f"[yellow]skipped[/] {slug}: {why}", highlight=False, soft_wrap=True)
         for problem in result.problems:
-            err_console.print(f"[red]problem:[/] {problem.path}: {problem.reason}", highlight=False)
+            err_console.print(f"[red]problem:[/] {problem.path}: {problem.reason}", highlight=False, soft_wrap=True)
     raise typer.Exit(int(code))
 
 
