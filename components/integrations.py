@@ -5,7 +5,7 @@ integration the platform knows (``sandboxes.spec.INTEGRATIONS``), each explicitl
 ``false`` — the spec model already refuses to enable one. And the egress rules make
 sure that even a misconfigured workload cannot reach out: with the namespace's
 default-deny, the only egress allowed is DNS, other pods of the same namespace, and
-(``data: copy`` only) this sandbox's seed job to the parent sandbox's database. There is
+(``data: copy`` or ``masked-copy`` only) this sandbox's seed job to the parent sandbox's database. There is
 no rule to ``0.0.0.0/0``.
 """
 
@@ -50,7 +50,7 @@ def egress_policies(spec: SandboxSpec) -> dict[str, dict[str, Any]]:
             "egress": [{"to": [{"podSelector": {}}]}],
         },
     }
-    if spec.data == DataMode.COPY and spec.parent is not None:
+    if spec.data in (DataMode.COPY, DataMode.MASKED_COPY) and spec.parent is not None:
         policies["allow-copy-egress"] = {
             "podSelector": {"matchLabels": {COMPONENT_LABEL: COMPONENT_SEED}},
             "policyTypes": ["Egress"],

@@ -40,6 +40,7 @@ __all__ = [
     "SeedJob",
     "SeedJobArgs",
     "check_seed_policy",
+    "copies_parent",
     "random_seed",
     "seed_container",
 ]
@@ -50,7 +51,15 @@ PARENT_STACK_PREFIX = "organization/sandboxes/"
 
 
 class MaskedCopyNotAllowed(ValueError):
-    """``data: masked-copy`` while the project policy ``sandboxes:allowMaskedCopy`` is off."""
+    """``data: masked-copy`` refused: the policy ``sandboxes:allowMaskedCopy`` is off, or there is no parent to copy."""
+
+
+COPY_MODES = (DataMode.COPY, DataMode.MASKED_COPY)
+
+
+def copies_parent(spec: SandboxSpec) -> bool:
+    """Both copy modes read the parent sandbox's database (masked-copy masks what it reads)."""
+    return spec.data in COPY_MODES and spec.parent is not None
 
 
 def check_seed_policy(spec: SandboxSpec, defaults: ProjectDefaults) -> None:
@@ -59,6 +68,11 @@ def check_seed_policy(spec: SandboxSpec, defaults: ProjectDefaults) -> None:
         raise MaskedCopyNotAllowed(
             f"{spec.slug}: data 'masked-copy' is switched off for this project (sandboxes:allowMaskedCopy is false): "
             "choose 'blank', 'preconfigured' or 'copy', or ask an administrator to enable masked copies"
+        )
+    if spec.data == DataMode.MASKED_COPY and spec.parent is None:
+        # The spec model only demands a parent for 'copy'; the seed program needs one for both.
+        raise MaskedCopyNotAllowed(
+            f"{spec.slug}: data 'masked-copy' copies and masks the parent sandbox: set 'parent' to its slug"
         )
 
 
@@ -90,7 +104,7 @@ class SeedContainerArgs:
             size=str(spec.platform.size),
             masked_copy_allowed=defaults.allow_masked_copy,
             database_secret=names.db,
-            parent_database_secret=names.parent_db if spec.data == DataMode.COPY else None,
+            parent_database_secret=names.parent_db if copies_parent(spec) else None,
         )
 
 

@@ -66,6 +66,11 @@ def test_every_sandbox_lets_its_childrens_seed_jobs_reach_its_database() -> None
 def test_copy_egress_rule_only_for_copy() -> None:
     for data in ("blank", "preconfigured"):
         assert "allow-copy-egress" not in policies(render(base_spec(data=data, parent="sandbox-parent")))
+    from components import ProjectDefaults
+
+    masked = policies(render(base_spec(data="masked-copy", parent="sandbox-parent"),
+                             ProjectDefaults(allow_masked_copy=True)))
+    assert "allow-copy-egress" in masked
     body = policies(render(base_spec(data="copy", parent="sandbox-parent")))["allow-copy-egress"]
     assert body["podSelector"] == {"matchLabels": {"app.kubernetes.io/component": "seed"}}
     assert body["policyTypes"] == ["Egress"]

@@ -89,7 +89,10 @@ def test_program_reads_project_defaults() -> None:
         ({"sandbox:spec": base_spec(data="copy")}, "sandbox-abc123", "parent"),
         ({"sandbox:spec": base_spec(colour="red")}, "sandbox-abc123", "unknown field"),
         ({"sandbox:spec": base_spec()}, "sandbox-zzz999", "slug"),
-        ({"sandbox:spec": base_spec(data="masked-copy")}, "sandbox-abc123", "allowMaskedCopy"),
+        ({"sandbox:spec": base_spec(data="masked-copy", parent="sandbox-p00001")}, "sandbox-abc123",
+         "allowMaskedCopy"),
+        ({"sandbox:spec": base_spec(data="masked-copy"), "sandboxes:allowMaskedCopy": "true"}, "sandbox-abc123",
+         "set 'parent'"),
         ({"sandbox:spec": base_spec(), "sandboxes:workloadNodeSelector": "nonsense"}, "sandbox-abc123", "key=value"),
     ],
 )
@@ -109,5 +112,7 @@ def test_spec_error_names_each_field() -> None:
 
 
 def test_masked_copy_allowed_by_policy() -> None:
-    _, out = run_program({"sandbox:spec": base_spec(data="masked-copy"), "sandboxes:allowMaskedCopy": "true"})
+    _, out = run_program(
+        {"sandbox:spec": base_spec(data="masked-copy", parent="sandbox-p00001"), "sandboxes:allowMaskedCopy": "true"}
+    )
     assert out["slug"][0] == "sandbox-abc123"

@@ -59,14 +59,22 @@ def test_copy_reads_the_parent_stack_into_a_secret() -> None:
 
 
 def test_masked_copy_refused_unless_the_policy_allows_it() -> None:
-    spec = parse_spec(base_spec(data="masked-copy"))
+    spec = parse_spec(base_spec(data="masked-copy", parent="sandbox-parent"))
     with pytest.raises(MaskedCopyNotAllowed, match="allowMaskedCopy"):
         check_seed_policy(spec, ProjectDefaults())
     check_seed_policy(spec, ProjectDefaults(allow_masked_copy=True))
     r = render(spec, ProjectDefaults(allow_masked_copy=True))
     env = {e["name"]: e for e in container(r)["env"]}
     assert env["SEED_MASKED_COPY_ALLOWED"]["value"] == "true"
+    assert env["PARENT_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"] == "sandbox-abc123-parent-db"
     assert container(r)["args"][1] == "masked-copy"
+    assert r.one("pulumi:pulumi:StackReference").inputs["name"] == "organization/sandboxes/sandbox-parent"
+
+
+def test_masked_copy_needs_a_parent() -> None:
+    spec = parse_spec(base_spec(data="masked-copy"))
+    with pytest.raises(MaskedCopyNotAllowed, match="parent"):
+        check_seed_policy(spec, ProjectDefaults(allow_masked_copy=True))
 
 
 def test_seed_container_is_pure_and_matches_the_cli_contract() -> None:
