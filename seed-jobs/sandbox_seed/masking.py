@@ -98,10 +98,64 @@ def pseudonymize_tokens(conn: psycopg.Connection, ctx: MaskContext) -> int:
     return total
 
 
-def scrub_free_text_emails(conn: psycopg.Connection, ctx: MaskContext) -> int:
-    """E-mail addresses inside free text (ticket subjects/bodies, names…) become a fixed placeholder.
+# Free-text columns where people type identifiers ("my card 04A1…, login jdoe, mail me at …").
+FREE_TEXT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("support_tickets", "subject"),
+    ("support_tickets", "body"),
+    ("users", "full_name"),
+    ("charge_cards", "label"),
+    ("scheduled_tasks", "script"),
+    ("web_panels", "name"),
+)
+# Separator characters between words of free text; a word never ends with '.', so "…jdoe." still matches.
+_SEP = "[:space:]()<>,;:\"'!?{}|=&"
+_TOKEN_REGEX = f"([^{_SEP}]*[^{_SEP}.]|.)"
+_MASK_TEXT_FN = f"""
+CREATE OR REPLACE FUNCTION pg_temp.sandbox_mask_text(t text) RETURNS text LANGUAGE sql STABLE AS $fn$
+  SELECT coalesce(string_agg(coalesce(m.pseudonym, p.tok[1]), '' ORDER BY p.n), '')
+  FROM regexp_matches(t, '{_TOKEN_REGEX.replace("'", "''")}', 'g') WITH ORDINALITY AS p(tok, n)
+  LEFT JOIN pg_temp.sandbox_mask_map m ON m.original = lower(p.tok[1])
+$fn$
+"""
 
-    Runs over every text column of every business table, so an address typed into a note is not missed.
+
+def scrub_free_text_identifiers(conn: psycopg.Connection, ctx: MaskContext) -> int:
+    """Logins, e-mails and card tokens typed into free text get the SAME pseudonym as their own column.
+
+    Runs before the column rules (it needs the original values): builds a temporary original→pseudonym
+    map, then rewrites each word of the FREE_TEXT_COLUMNS that is in the map. Remaining e-mail-shaped
+    words anywhere are caught later by ``scrub_free_text_emails``.
+    """
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS sandbox_mask_map (original text PRIMARY KEY, pseudonym text "
+                 "NOT NULL) ON COMMIT DROP")
+    conn.execute("TRUNCATE sandbox_mask_map")
+    sources = [("users", "login", _pseudo("login", "user-"))]
+    sources += [(t, c, _pseudo(f'lower("{c}")', "p-", "@example.invalid")) for t, c in EMAIL_COLUMNS]
+    sources += [("charge_cards", "uid", _pseudo("uid", "TOK-")), ("charge_cards", "contract_id",
+                                                                   _pseudo("contract_id", "EMA-")),
+                ("charging_sessions", "token_uid", _pseudo("token_uid", "TOK-"))]
+    for table, column, expr in sources:
+        _exec(conn, sql.SQL("INSERT INTO sandbox_mask_map SELECT DISTINCT ON (lower({c})) lower({c}), {e} FROM {t} "
+                            "WHERE {c} IS NOT NULL ORDER BY lower({c}) ON CONFLICT DO NOTHING").format(
+            c=sql.Identifier(column), e=expr,
+            t=sql.Identifier(table)), ctx)
+    conn.execute(_MASK_TEXT_FN.encode())
+    total = 0
+    for table, column in FREE_TEXT_COLUMNS:
+        q = sql.SQL("UPDATE {t} SET {c} = pg_temp.sandbox_mask_text({c}) WHERE {c} IS NOT NULL "
+                    "AND {c} IS DISTINCT FROM pg_temp.sandbox_mask_text({c})").format(
+            t=sql.Identifier(table), c=sql.Identifier(column))
+        total += _exec(conn, q, ctx)
+    conn.execute("DROP FUNCTION pg_temp.sandbox_mask_text(text)")
+    conn.execute("DROP TABLE sandbox_mask_map")
+    return total
+
+
+def scrub_free_text_emails(conn: psycopg.Connection, ctx: MaskContext) -> int:
+    """Any e-mail-shaped word left in any text column becomes a fixed placeholder (belt and braces).
+
+    Runs over every text column of every business table except the structured, already-pseudonymized
+    e-mail columns, so an address typed into any note is not missed even if it was never a known one.
     """
     total = 0
     rows = conn.execute(
@@ -114,8 +168,8 @@ def scrub_free_text_emails(conn: psycopg.Connection, ctx: MaskContext) -> int:
         if (table, col) in skip:
             continue
         q = sql.SQL("UPDATE {t} SET {c} = regexp_replace({c}, {rx}, 'redacted@example.invalid', 'g') "
-                    "WHERE {c} ~ {rx}").format(t=sql.Identifier(table), c=sql.Identifier(col),
-                                              rx=sql.Literal(EMAIL_REGEX))
+                    "WHERE strpos({c}, '@') > 0 AND {c} ~ {rx}").format(
+            t=sql.Identifier(table), c=sql.Identifier(col), rx=sql.Literal(EMAIL_REGEX))
         total += _exec(conn, q, ctx)
     return total
 
@@ -182,6 +236,7 @@ def templatize_web_panel_urls(conn: psycopg.Connection, ctx: MaskContext) -> int
 MaskingRule = Callable[[psycopg.Connection, MaskContext], int]
 
 MASKING_RULES: tuple[MaskingRule, ...] = (
+    scrub_free_text_identifiers,  # first: needs the original values to map them
     remove_login_secrets,
     pseudonymize_emails,
     pseudonymize_tokens,
