@@ -40,7 +40,7 @@ def test_vehicle_morning_plugged_soc_between_80_and_95(dev: str, day: int, hour:
         assert s.soc_pct is not None and 80.0 <= s.soc_pct <= 95.0
 
 
-@given(day=days, hour=st.floats(min_value=6.0, max_value=8.5))
+@given(day=days, hour=st.floats(min_value=6.0, max_value=8.25))
 @fleet_settings
 def test_vehicle_morning_majority_plugged_in(day: int, hour: float) -> None:
     plugged = sum(bool(at(d, day, hour).plugged_in) for d in population("vehicle", FLEET))
