@@ -10,7 +10,6 @@ Secret-ness is kept: an input that arrived as a Pulumi secret is listed in ``sec
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -141,5 +140,3 @@ def render(
     return rendered
 
 
-def spec_json(spec: dict[str, Any]) -> str:
-    return json.dumps(spec)
