@@ -10,7 +10,7 @@ from sandboxes.reconcile.apply import ProgressSink, apply_plan, dependencies
 from sandboxes.reconcile.drift import DriftReport, check_drift
 from sandboxes.reconcile.ledger import Entry, Ledger, default_path
 from sandboxes.reconcile.model import Action, FileProblem, Outcome, Plan, PlanItem, Reason, ReconcileError
-from sandboxes.reconcile.operator import ExportResult, OperatorOptions, export_operator, stack_resource
+from sandboxes.reconcile.operator import HEADER, ExportResult, OperatorOptions, export_operator, stack_resource
 from sandboxes.reconcile.ownership import API_OWNER, dir_owner, is_manager_claim
 from sandboxes.reconcile.plan import PlanOptions, build_plan
 from sandboxes.reconcile.ports import EnginePort
@@ -18,6 +18,7 @@ from sandboxes.reconcile.runtime import open_engine, open_ledger
 
 __all__ = [
     "API_OWNER",
+    "HEADER",
     "Action",
     "DriftReport",
     "EnginePort",
