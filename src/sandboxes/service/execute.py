@@ -27,7 +27,7 @@ from sandboxes.spec import parse_spec
 from sandboxes.store.database import Database
 from sandboxes.store.models import EventRecord, OperationRecord, SandboxRecord
 
-__all__ = ["MAX_ERROR", "claim", "mark_dead", "run_operation"]
+__all__ = ["MAX_ERROR", "claim", "finish", "mark_dead", "run_operation"]
 
 MAX_ERROR = 4000
 
@@ -59,7 +59,7 @@ class _EventLog:
                                     created_at=datetime.now(UTC)))
 
 
-def _finish(db: Database, operation_id: str, status: OperationStatus, summary: dict[str, Any] | None = None,
+def finish(db: Database, operation_id: str, status: OperationStatus, summary: dict[str, Any] | None = None,
             error: str | None = None, outputs: dict[str, Any] | None = None) -> None:
     with db.session() as session:
         op = session.get(OperationRecord, operation_id)
@@ -145,17 +145,17 @@ def run_operation(db: Database, settings: Settings, operation_id: str, engine: E
     except EngineFailed as err:
         message = str(err) + (f"\n{err.detail}" if err.detail else "")
         events({"type": "operation-finished", "status": "failed"})
-        _finish(db, operation_id, OperationStatus.FAILED, error=message)
+        finish(db, operation_id, OperationStatus.FAILED, error=message)
         return OperationStatus.FAILED
     except EngineError as err:
         events({"type": "operation-finished", "status": "failed"})
-        _finish(db, operation_id, OperationStatus.FAILED, error=f"{type(err).__name__}: {err}")
+        finish(db, operation_id, OperationStatus.FAILED, error=f"{type(err).__name__}: {err}")
         return OperationStatus.FAILED
     except Exception as err:  # a bug or an unexpected failure: recorded, never lost
         tail = "".join(traceback.format_exception_only(type(err), err)).strip()
         events({"type": "operation-finished", "status": "failed"})
-        _finish(db, operation_id, OperationStatus.FAILED, error=f"internal error: {tail}")
+        finish(db, operation_id, OperationStatus.FAILED, error=f"internal error: {tail}")
         return OperationStatus.FAILED
     events({"type": "operation-finished", "status": "succeeded"})
-    _finish(db, operation_id, OperationStatus.SUCCEEDED, summary=summary, outputs=outputs)
+    finish(db, operation_id, OperationStatus.SUCCEEDED, summary=summary, outputs=outputs)
     return OperationStatus.SUCCEEDED
