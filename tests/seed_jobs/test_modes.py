@@ -162,8 +162,11 @@ def test_copy_fidelity(postgres_server: PostgresServer, seeded_parent: str) -> N
     assert table_checksums(seeded_parent) == parent_before  # the parent is untouched
     rec = records(target)[-1]
     assert rec[1] == "copy" and rec[9] and "pw" not in rec[9] and rec[9].endswith(seeded_parent.rsplit("/", 1)[1])
-    # rerun with identical arguments: no-op; different seed but same data → refused without --reset
+    # rerun with identical arguments: no-op; other arguments on the filled target: refused without --reset
     assert seed(target, "copy", "msp,cpo", 9, env={"PARENT_DATABASE_URL": seeded_parent}).stdout.count("noop") == 1
+    proc = seed_cli(*run_args("copy", "msp,cpo", "small", 10),
+                    env={"DATABASE_URL": target, "PARENT_DATABASE_URL": seeded_parent})
+    assert proc.returncode == 7 and "--reset" in one_line_error(proc)
 
 
 def test_masked_copy_end_to_end(postgres_server: PostgresServer, seeded_parent: str) -> None:
