@@ -43,3 +43,11 @@ lint: venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Local images without a registry (sandboxes.images): Debian base via mmdebstrap, podman build,
+# content-hash tags, references in $SANDBOXES_DATA_DIR/images.json. Needs root and
+# .ci/install-image-tools. IMAGES_FLAGS e.g. "--containerd-socket /run/x/containerd.sock".
+IMAGES_FLAGS ?=
+.PHONY: images
+images: venv
+	$(PY) -m sandboxes.images build $(IMAGES_FLAGS)
