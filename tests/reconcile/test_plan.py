@@ -222,3 +222,12 @@ def test_plan_lists_parents_before_children(stacks, engine, ledger) -> None:
     write_sandbox(stacks, A, parent=C, data="copy")
     write_sandbox(stacks, C, parent=D, data="copy")
     assert [i.slug for i in plan_of(stacks, engine, ledger).items] == [D, C, A]
+
+
+def test_child_of_a_parent_that_expired_unborn_is_an_error(stacks, engine, ledger) -> None:
+    write_sandbox(stacks, A, platform={"expires_at": (NOW - timedelta(days=1)).isoformat()})
+    write_sandbox(stacks, B, parent=A, data="copy")
+    plan = plan_of(stacks, engine, ledger)
+    assert actions(plan) == {A: (Action.UNCHANGED, Reason.EXPIRED_NOT_CREATED),
+                             B: (Action.ERROR, Reason.PARENT_MISSING)}
+    assert "expired and was never created" in plan.by_slug()[B].detail

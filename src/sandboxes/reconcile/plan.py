@@ -164,6 +164,16 @@ def build_plan(directory: Path, engine: EnginePort, ledger: Ledger, owner: str,
         elif applied != item.spec_hash:
             item.action, item.reason = Action.UPDATE, Reason.SPEC_CHANGED
 
+    # A child cannot be built from a parent that expired before it was ever created.
+    for slug, item in items.items():
+        parent_item = items.get(item.parent) if item.parent else None
+        if item.action in (Action.CREATE, Action.UPDATE) and parent_item is not None \
+                and parent_item.reason is Reason.EXPIRED_NOT_CREATED and item.parent not in backend:
+            item.action, item.reason = Action.ERROR, Reason.PARENT_MISSING
+            item.detail = f"parent {item.parent} expired and was never created"
+            if item.path is not None:
+                plan.problems.append(FileProblem(item.path, item.detail, slug))
+
     # Ledger entries without a file: removed from the directory.
     for slug, entry in ledger.entries().items():
         if slug in items or slug in held:
