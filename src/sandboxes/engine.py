@@ -39,6 +39,8 @@ __all__ = [
 ]
 
 PROJECT = "sandboxes"
+# What the language host needs to run the program; a project view links exactly these.
+PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "components", "charts", ".venv", "pyproject.toml")
 SECRET_MASK = "[secret]"
 EventSink = Callable[[dict[str, Any]], None]
 LineSink = Callable[[str], None]
@@ -127,8 +129,7 @@ def project_view(stacks_dir: Path) -> Path:
     key = hashlib.sha256(str(stacks_dir).encode()).hexdigest()[:12]
     view = data_dir() / "project-views" / key
     view.mkdir(parents=True, exist_ok=True)
-    wanted = {entry.name: entry for entry in root.iterdir() if entry.name not in {"stacks", ".git"}}
-    wanted_links = {name: entry.resolve() for name, entry in wanted.items()}
+    wanted_links = {name: (root / name).resolve() for name in PROGRAM_FILES if (root / name).exists()}
     wanted_links["stacks"] = stacks_dir
     for existing in view.iterdir():
         if existing.name not in wanted_links or not existing.is_symlink() or existing.resolve() != wanted_links[existing.name]:
