@@ -229,8 +229,8 @@ def export_operator_cmd(
     directory: DirOpt = Path("stacks"),
     out: Annotated[Path, typer.Option("--out", help="Where to write <slug>.yaml and kustomization.yaml.")]
     = Path("deploy/operator"),
-    repo: Annotated[str, typer.Option("--repo", help="Git URL the operator clones.")]
-    = "https://example.invalid/sandboxes.git",
+    repo: Annotated[str | None, typer.Option("--repo", help="Git URL the operator clones (default: the "
+                                             "directory's 'origin' remote).")] = None,
     branch: Annotated[str, typer.Option("--branch")] = "main",
     repo_dir: Annotated[str, typer.Option("--repo-dir", help="Directory of Pulumi.yaml inside the repository.")]
     = ".",
@@ -252,6 +252,11 @@ def export_operator_cmd(
 ) -> None:
     """Write one Pulumi Kubernetes Operator `Stack` per sandbox of the directory."""
     stacks_dir = _directory(directory)
+    repo = repo or reconcile.git_origin(stacks_dir)
+    if repo is None:
+        fail("no git remote 'origin' for this directory: pass --repo with the URL the operator should clone",
+             ExitCode.USAGE)
+        return
     if backend is None:
         _, local = reconcile.open_engine(stacks_dir)
         if local.startswith("file://"):

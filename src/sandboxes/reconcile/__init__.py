@@ -10,7 +10,14 @@ from sandboxes.reconcile.apply import ProgressSink, apply_plan, dependencies
 from sandboxes.reconcile.drift import DriftReport, check_drift
 from sandboxes.reconcile.ledger import Entry, Ledger, default_path
 from sandboxes.reconcile.model import Action, FileProblem, Outcome, Plan, PlanItem, Reason, ReconcileError
-from sandboxes.reconcile.operator import HEADER, ExportResult, OperatorOptions, export_operator, stack_resource
+from sandboxes.reconcile.operator import (
+    HEADER,
+    ExportResult,
+    OperatorOptions,
+    export_operator,
+    git_origin,
+    stack_resource,
+)
 from sandboxes.reconcile.ownership import API_OWNER, dir_owner, is_manager_claim
 from sandboxes.reconcile.plan import PlanOptions, build_plan
 from sandboxes.reconcile.ports import EnginePort
@@ -41,6 +48,7 @@ __all__ = [
     "dependencies",
     "dir_owner",
     "export_operator",
+    "git_origin",
     "is_manager_claim",
     "open_engine",
     "open_ledger",
