@@ -111,3 +111,20 @@ def test_ledger_file_is_written_next_to_data_dir_by_default(monkeypatch: pytest.
     [path] = (tmp_path / "data" / "reconcile").glob("*.json")
     assert Ledger(path).get(A) is not None
     assert path == reconcile.default_path(stacks, "fake://")
+
+
+def test_export_operator_command(monkeypatch: pytest.MonkeyPatch, stacks: Path, engine: FakeEngine,
+                                 tmp_path: Path) -> None:
+    write_sandbox(stacks, A)
+    monkeypatch.setattr(reconcile, "open_engine", lambda directory: (engine, "file:///local/state"))
+    monkeypatch.setattr(reconcile, "git_origin", lambda directory: None)
+    out = tmp_path / "op"
+    base = ["export", "operator", "--dir", str(stacks), "--out", str(out)]
+    result = runner.invoke(app, base)
+    assert result.exit_code == 64 and "--repo" in result.output
+    result = runner.invoke(app, [*base, "--repo", "https://git.example.com/s.git"])
+    assert result.exit_code == 64 and "--backend" in result.output  # a file:// backend is unreachable from pods
+    result = runner.invoke(app, [*base, "--repo", "https://git.example.com/s.git", "--backend", "s3://b/p",
+                                 "-o", "json"])
+    assert result.exit_code == 0, result.output
+    assert [Path(p).name for p in json.loads(result.stdout)["written"]] == [f"{A}.yaml"]
