@@ -1,0 +1,1 @@
+"""Tests of the default workload page (workload/sandbox_web), run as a real server process."""
