@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import psycopg
 from psycopg import sql
@@ -80,11 +80,11 @@ class Plan:
     def scale(self) -> int:
         return SIZE_SCALE[self.size]
 
-    @property
+    @cached_property
     def salt(self) -> int:
         return int.from_bytes(hashlib.sha256(str(self.seed).encode()).digest()[:4], "big")
 
-    @property
+    @cached_property
     def now(self) -> int:
         return int(self.reference_time.timestamp())
 
@@ -170,6 +170,7 @@ class Plan:
     def card_uid(self, c: int) -> str:
         return f"04{_mix(self.salt + 4, c):08X}{c:06X}"
 
+    @lru_cache(maxsize=16_384)  # noqa: B019 - bounded; plans are few and short-lived
     def location_name(self, loc: int) -> str:
         city = data.CITIES[_mix(self.salt + 5, loc) % len(data.CITIES)][0]
         poi = data.POIS[_mix(self.salt + 6, loc) % len(data.POIS)]
