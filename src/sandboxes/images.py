@@ -426,6 +426,10 @@ class ImageBuilder:
                 partial.unlink(missing_ok=True)
                 raise self._fail(f"podman save of {name}", argv, result.code)
             partial.replace(archive)
+            # Older archives of this image are superseded (each is hundreds of MB): keep only this one.
+            for stale in archive_dir.glob(f"{name}-*.tar"):
+                if stale != archive and len(stale.name) == len(archive.name):
+                    stale.unlink(missing_ok=True)
         if opts.containerd_socket is not None:
             self._need("ctr")
             ctr = ["ctr", "--address", str(opts.containerd_socket), "--namespace", "k8s.io"]

@@ -278,6 +278,10 @@ def test_save_and_containerd_import(project: Path, tmp_path: Path) -> None:
     # Unchanged: no new save (the archive exists), no new build.
     b.build_image(IMG, BASE, BASE_ID)
     assert len(runner.commands("save")) == 1 and len(runner.commands("build")) == 1
+    # Changed: a new archive replaces the old one.
+    (project / "web" / "pkg" / "main.py").write_text("print('v2')\n")
+    changed = b.build_image(IMG, BASE, BASE_ID)
+    assert sorted(p.name for p in (tmp_path / "archives").iterdir()) == [changed.archive.name]  # type: ignore[union-attr]
 
 
 # --- the reference map and preflight ---------------------------------------------------------
