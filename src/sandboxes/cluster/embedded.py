@@ -115,7 +115,7 @@ def _run(cmd: Sequence[str], progress: Progress | None = None, timeout: float = 
             handle.write(line)
             lines.append(line)
             if progress and line.strip():
-                progress(line.rstrip())
+                progress(_readable(line))
             if time.monotonic() > deadline:
                 proc.kill()
                 break
@@ -124,6 +124,25 @@ def _run(cmd: Sequence[str], progress: Progress | None = None, timeout: float = 
         tail = "".join(lines[-8:])
         raise ClusterError(f"{' '.join(cmd[:3])} failed (exit {code}); log: {log}\n{tail}")
     return "".join(lines)
+
+
+def _readable(line: str) -> str:
+    """kwokctl logs JSON lines; a person wants the message and its few fields."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return line.rstrip()
+    if not isinstance(record, dict) or "msg" not in record:
+        return line.rstrip()
+    skip = {"time", "level", "source", "msg"}
+    fields = []
+    for key, value in record.items():
+        if key in skip:
+            continue
+        if isinstance(value, dict) and "human" in value:
+            value = value["human"]
+        fields.append(f"{key}={value}")
+    return f"{record['msg']}" + (f" ({', '.join(fields)})" if fields else "")
 
 
 def kubectl(*args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:

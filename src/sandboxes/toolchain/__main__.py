@@ -51,7 +51,7 @@ def build(groups: list[str], rebuild: list[str]) -> int:
                 progress.stop()
                 console.print(f"[red]error:[/] {err}")
                 return 1
-            where = {"cached": "cached", "built": "[green]built", "system": "[cyan]using installed"}[outcome.source]
+            where = {"cached": "[dim]cached", "built": "[green]built", "system": "[cyan]using installed"}[outcome.source]
             shown = next(iter(outcome.paths.values()))
             progress.update(
                 task, completed=1,
