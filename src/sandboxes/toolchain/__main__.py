@@ -16,7 +16,14 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from sandboxes.paths import cache_dir, toolchain_bin_dir
-from sandboxes.toolchain.build import BuildContext, ToolchainError, obtain, register_plugins, selected
+from sandboxes.toolchain.build import (
+    BuildContext,
+    ToolchainError,
+    bundle_language_host,
+    obtain,
+    register_plugins,
+    selected,
+)
 from sandboxes.toolchain.pins import load_pins
 
 
@@ -42,6 +49,7 @@ def build(groups: list[str], rebuild: list[str]) -> int:
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=False
     ) as progress:
+        outcomes = {}
         for component in todo:
             task = progress.add_task(f"{component.name} {component.version}", total=1)
             try:
@@ -51,12 +59,15 @@ def build(groups: list[str], rebuild: list[str]) -> int:
                 progress.stop()
                 console.print(f"[red]error:[/] {err}")
                 return 1
+            outcomes[component.name] = outcome
             where = {"cached": "[dim]cached", "built": "[green]built", "system": "[cyan]using installed"}[outcome.source]
             shown = next(iter(outcome.paths.values()))
             progress.update(
                 task, completed=1,
                 description=f"{component.name} {component.version}: {where}[/] {shown if outcome.source == 'system' else ''}",
             )
+        task = progress.add_task("python language host", total=1)
+        progress.update(task, completed=1, description=f"python language host: {bundle_language_host(outcomes)}")
         task = progress.add_task("pulumi plugin cache", total=1)
         try:
             installed = register_plugins(ctx, pins)

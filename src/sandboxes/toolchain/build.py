@@ -286,6 +286,9 @@ class Component:
     compatible: Callable[[tuple[int, int, int]], bool] | None = None
     group: str = "core"
     note: str = ""
+    # Plugins stay off PATH: Pulumi prefers (and warns about) any plugin found on PATH.
+    # Providers go to the plugin cache; the language host sits next to the pulumi binary.
+    expose: bool = True
 
     @property
     def out_dir(self) -> Path:
@@ -322,12 +325,12 @@ def components(pins: Pins | None = None) -> list[Component]:
         Component(
             "pulumi-language-python", p.pulumi,
             ("pulumi-language-python", "pulumi-language-python-exec"), build_language_python,
-            note="from SANDBOXES_THIRD_PARTY",
+            note="from SANDBOXES_THIRD_PARTY", expose=False,
         ),
         Component("pulumi-resource-kubernetes", p.pulumi_kubernetes, ("pulumi-resource-kubernetes",),
-                  build_kubernetes_provider),
+                  build_kubernetes_provider, expose=False),
         Component("pulumi-resource-random", p.pulumi_random, ("pulumi-resource-random",), build_random,
-                  note="from SANDBOXES_THIRD_PARTY"),
+                  note="from SANDBOXES_THIRD_PARTY", expose=False),
         Component("etcd", p.etcd, ("etcd",), build_etcd, ("--version",), same_minor(p.etcd)),
         Component("kwok", p.kwok, ("kwok", "kwokctl"), build_kwok),
         Component("kube-apiserver", k, ("kube-apiserver",), kube_recipe("kube-apiserver"), ("--version",),
@@ -351,10 +354,15 @@ class Outcome:
     paths: dict[str, Path] = field(default_factory=dict)
 
 
-def _link(binaries: dict[str, Path]) -> None:
+def _link(binaries: dict[str, Path], expose: bool = True) -> None:
     bin_dir = toolchain_bin_dir()
     bin_dir.mkdir(parents=True, exist_ok=True)
     for name, target in binaries.items():
+        if not expose:
+            stale = bin_dir / name
+            if stale.is_symlink():
+                stale.unlink()
+            continue
         link = bin_dir / name
         if link.is_symlink() or link.exists():
             if link.is_symlink() and Path(os.readlink(link)) == target:
@@ -373,11 +381,11 @@ def obtain(
     ctx.component = component.name
     if not rebuild and component.built():
         paths = {b: component.out_dir / b for b in component.binaries}
-        _link(paths)
+        _link(paths, component.expose)
         return Outcome(component, "cached", time.monotonic() - started, paths)
     system = None if rebuild else component.on_path()
     if system:
-        _link(system)
+        _link(system, component.expose)
         return Outcome(component, "system", time.monotonic() - started, system)
     out = component.out_dir
     if out.exists():
@@ -389,7 +397,7 @@ def obtain(
         raise ToolchainError(component.name, ["ls", str(out)], ctx.log_path, f"build produced no {missing}")
     (out / STAMP).write_text(f"{component.name} {component.version}\n")
     paths = {b: out / b for b in component.binaries}
-    _link(paths)
+    _link(paths, component.expose)
     return Outcome(component, "built", time.monotonic() - started, paths)
 
 
@@ -407,12 +415,46 @@ def register_plugins(ctx: BuildContext, pins: Pins) -> list[str]:
     for name, version in (("kubernetes", pins.pulumi_kubernetes), ("random", pins.pulumi_random)):
         if (name, version) in have:
             continue
-        binary = toolchain_bin_dir() / f"pulumi-resource-{name}"
-        ctx.run([pulumi, "plugin", "install", "resource", name, version, "--file", str(binary.resolve())])
+        binary = next(c for c in components(pins) if c.name == f"pulumi-resource-{name}").out_dir
+        ctx.run([pulumi, "plugin", "install", "resource", name, version, "--file",
+                 str(binary / f"pulumi-resource-{name}")])
         installed.append(f"{name} {version}")
     return installed
+
+
+def bundle_language_host(outcomes: dict[str, Outcome]) -> str:
+    """Put the Python language host next to the pulumi binary, where Pulumi looks for bundled hosts.
+
+    Real files, not symlinks: the host finds its ``-exec`` shim next to its own resolved
+    path, and Pulumi compares resolved paths. A pulumi found on PATH brings its own.
+    """
+    pulumi, host = outcomes.get("pulumi"), outcomes.get("pulumi-language-python")
+    if pulumi is None or host is None or pulumi.source == "system":
+        return "using the installed pulumi's own language host"
+    target_dir = pulumi.paths["pulumi"].resolve().parent
+    copied = []
+    for name, source in host.paths.items():
+        target = target_dir / name
+        if target.exists() and target.stat().st_size == source.stat().st_size and \
+                target.stat().st_mtime >= source.stat().st_mtime:
+            continue
+        shutil.copy2(source, target)
+        copied.append(name)
+    return f"bundled {', '.join(copied)}" if copied else "up to date"
 
 
 def selected(groups: Iterable[str], pins: Pins | None = None) -> list[Component]:
     wanted = set(groups)
     return [c for c in components(pins) if c.group in wanted]
+
+
+def missing(groups: Iterable[str] = ("core",)) -> list[str]:
+    """What ``make toolchain`` still has to provide before the engine and the cluster can run."""
+    bin_dir = toolchain_bin_dir()
+    absent = []
+    for component in selected(groups):
+        if component.expose:
+            absent += [b for b in component.binaries if not (bin_dir / b).exists()]
+        elif not component.built():
+            absent.append(component.name)
+    return absent
