@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8700, ge=1, le=65535)
     token_pepper: SecretStr = Field(default=SecretStr(DEFAULT_PEPPER), description="HMAC key for token hashes")
     engine: EngineKind = EngineKind.PULUMI
+    reserved_stack_dirs: list[Path] = Field(
+        default_factory=list, description="other stack directories on the same backend whose slugs are taken"
+    )
     fake_engine_delay: float = Field(default=0.0, ge=0, le=60, description="seconds the fake engine takes per op")
 
     @model_validator(mode="after")

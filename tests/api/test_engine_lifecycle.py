@@ -106,10 +106,20 @@ def harness(tmp_path_factory: pytest.TempPathFactory, kube_cluster: KubeCluster,
     service = SandboxService(settings, db, dispatcher=WorkerPool(settings, db),
                              engine_factory=lambda: Engine(settings.effective_stacks_dir))
     token = service.issue_token("sales@platform", Role.SYSTEM_ADMIN).token
-    with TestClient(create_app(service=service)) as test_client:
-        yield Harness(settings, service, test_client, {"Authorization": f"Bearer {token}"},
-                      kube_cluster.api_client())
-    db.dispose()
+    try:
+        with TestClient(create_app(service=service)) as test_client:
+            yield Harness(settings, service, test_client, {"Authorization": f"Bearer {token}"},
+                          kube_cluster.api_client())
+    finally:
+        # A failed assertion must not leave stacks behind for the next module: destroy what is left.
+        engine = Engine(settings.effective_stacks_dir, environment=resolve())
+        for slug in engine.stacks():
+            if stackfiles.path_for(settings.effective_stacks_dir, slug).exists():
+                try:
+                    engine.destroy(slug)
+                except Exception as err:
+                    print(f"cleanup: destroy {slug} failed: {err}")
+        db.dispose()
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)

@@ -150,3 +150,15 @@ def test_health_readiness_and_openapi(client: TestClient, service: SandboxServic
         assert r.status_code == 503 and r.headers["content-type"] == PROBLEM
         assert "nobody" not in r.text  # never the database URL
         assert down.get("/healthz").status_code == 200
+
+
+def test_cancel_queued_operation(client: TestClient, tokens: Tokens, service: SandboxService) -> None:
+    h = tokens.headers("acme")
+    slug = _create(client, tokens)["sandbox"]["slug"]
+    service.dispatcher = NullDispatcher()
+    op_id = client.post(f"/v1/sandboxes/{slug}/refresh", headers=h).json()["operation"]["id"]
+    assert client.post(f"/v1/operations/{op_id}/cancel", headers=tokens.headers("globex")).status_code == 404
+    r = client.post(f"/v1/operations/{op_id}/cancel", headers=h)
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+    assert client.post(f"/v1/operations/{op_id}/cancel", headers=h).status_code == 422
+    assert client.post(f"/v1/sandboxes/{slug}/refresh", headers=h).status_code == 202

@@ -244,3 +244,44 @@ def test_tokens_are_hashed(service: SandboxService) -> None:
             service.authenticate(bad)
     with pytest.raises(Invalid):
         service.issue_token("x", Role.PROVIDER_ADMIN, None)
+
+
+def test_slug_of_a_git_stack_file_is_not_reused(service: SandboxService, tmp_path: object) -> None:
+    from pathlib import Path
+
+    git_dir = Path(str(tmp_path)) / "git-stacks"
+    git_dir.mkdir()
+    (git_dir / "Pulumi.sandbox-git001.yaml").write_text("config: {}\n")
+    service.reserved_dirs.append(git_dir)
+    draws = iter(["sandbox-git001", "sandbox-api001"])
+    service.slug_factory = lambda: next(draws)
+    assert make(service) == "sandbox-api001"
+
+
+def test_cancel_queued_operation(service: SandboxService) -> None:
+    slug = make(service)
+    service.dispatcher = NullDispatcher()
+    queued = service.update_settings(ACME, slug, {"billing": {"invoicing": True}}).operation.id
+    with pytest.raises(NotFound):
+        service.cancel_operation(GLOBEX, queued)
+    assert service.cancel_operation(ACME, queued).status == OperationStatus.CANCELLED
+    assert service.get(ACME, slug).status == SandboxStatus.READY
+    with pytest.raises(Invalid):
+        service.cancel_operation(ACME, queued)
+    from sandboxes.service.execute import claim
+
+    assert claim(service.db, queued) is False  # a worker handed a cancelled id does nothing
+    service.refresh(ACME, slug)  # the sandbox is free again
+
+
+def test_production_mode_refuses_default_pepper(tmp_path: object) -> None:
+    from pydantic import ValidationError
+
+    from sandboxes.settings import Settings
+
+    with pytest.raises(ValidationError, match="TOKEN_PEPPER"):
+        Settings(mode="production")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        Settings(mode="production", token_pepper="short")  # type: ignore[arg-type]
+    assert Settings(mode="production", token_pepper="x" * 40).mode == "production"  # type: ignore[arg-type]
+    assert "x" * 40 not in repr(Settings(token_pepper="x" * 40))  # type: ignore[arg-type]

@@ -119,6 +119,9 @@ class ApiClient:
     def get_operation(self, principal: Principal, operation_id: str) -> OperationPublic:
         return OperationPublic.model_validate(self._request("GET", f"/v1/operations/{operation_id}"))
 
+    def cancel_operation(self, principal: Principal, operation_id: str) -> OperationPublic:
+        return OperationPublic.model_validate(self._request("POST", f"/v1/operations/{operation_id}/cancel"))
+
     def list_operations(self, principal: Principal, sandbox: str | None = None,
                         status: OperationStatus | None = None, limit: int = 50) -> builtins.list[OperationPublic]:
         params: dict[str, Any] = {"limit": limit}

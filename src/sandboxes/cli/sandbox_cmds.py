@@ -46,6 +46,7 @@ from sandboxes.service import (
     SandboxCreate,
     SandboxPage,
     SandboxPublic,
+    SandboxService,
     SandboxStatus,
     SandboxUpdate,
     ServiceError,
@@ -74,6 +75,7 @@ class Backend(Protocol):
     def repair(self, principal: Principal, slug: str) -> Accepted: ...
     def credentials(self, principal: Principal, slug: str) -> Credentials: ...
     def get_operation(self, principal: Principal, operation_id: str) -> OperationPublic: ...
+    def cancel_operation(self, principal: Principal, operation_id: str) -> OperationPublic: ...
     def list_operations(self, principal: Principal, sandbox: str | None = ...,
                         status: OperationStatus | None = ..., limit: int = ...) -> builtins.list[OperationPublic]: ...
     def operation_events(self, principal: Principal, operation_id: str, after: int = ...,
@@ -134,9 +136,12 @@ def _backend(api_url: str | None, token: str | None, provider: str | None = None
                  ExitCode.USAGE)
         return ApiClient(api_url, token), LOCAL_ADMIN
     from sandboxes.service.factory import DispatchMode, build_service
+    from sandboxes.service.runner import recover
 
     with _errors():
-        return build_service(Settings(), DispatchMode.DETACHED), _principal(provider, role)
+        service = build_service(Settings(), DispatchMode.DETACHED)
+        recover(service.db)  # a detached worker that died leaves "running" behind: record the truth first
+        return service, _principal(provider, role)
     raise AssertionError
 
 
@@ -198,6 +203,10 @@ def _follow(backend: Backend, principal: Principal, operation_id: str, quiet: bo
                     err_console.print(f"[dim]{time.monotonic() - started:6.1f}s[/] {line}", highlight=False)
             if operation.status.finished:
                 return operation
+            if operation.status == OperationStatus.RUNNING and isinstance(backend, SandboxService):
+                from sandboxes.service.runner import recover
+
+                recover(backend.db)  # local: a worker killed under us must not be waited on forever
             status.update(f"{operation.kind.value} {operation.sandbox}: {operation.status.value} "
                           f"({time.monotonic() - started:.0f}s, {after} events)")
             time.sleep(poll)
@@ -527,6 +536,19 @@ def ops_logs(
             if not follow or op.status.finished:
                 return
             time.sleep(0.4)
+
+
+@ops_app.command("cancel")
+def ops_cancel(operation_id: str, output: Output = OutputFormat.TEXT, api_url: ApiUrl = None, token: Token = None,
+               provider: AsProvider = None, role: AsRole = None) -> None:
+    """Cancel a queued operation (exit 75 if it is already running)."""
+    backend, principal = _backend(api_url, token, provider, role)
+    with _errors():
+        op = backend.cancel_operation(principal, operation_id)
+    if output == OutputFormat.JSON:
+        print_json(op.model_dump(mode="json"))
+    else:
+        console.print(f"operation {op.id}: {_styled(op.status.value)}")
 
 
 tokens_app = typer.Typer(help="API bearer tokens (stored hashed).", no_args_is_help=True)

@@ -24,6 +24,7 @@ import socket
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -123,8 +124,9 @@ class SandboxService:
         self.db = db
         self.dispatcher: Dispatcher = dispatcher or NullDispatcher()
         self._engine_factory = engine_factory
-        self._slug_factory = slug_factory
+        self.slug_factory = slug_factory
         self.stacks_dir = settings.effective_stacks_dir
+        self.reserved_dirs = [*settings.reserved_stack_dirs, *_repository_stacks()]
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -221,8 +223,8 @@ class SandboxService:
         raw: dict[str, Any] = request.model_dump(mode="json", exclude_none=True, exclude={"provider_id"})
         raw["provider_id"] = provider_id
         for attempt in range(_SLUG_ATTEMPTS):
-            slug = self._slug_factory()
-            if stackfiles.path_for(self.stacks_dir, slug).exists():
+            slug = self.slug_factory()
+            if self._slug_reserved(slug):
                 continue
             try:
                 spec = parse_spec({**raw, "slug": slug})
@@ -255,6 +257,11 @@ class SandboxService:
             self._dispatch(accepted.operation.id)
             return accepted
         raise Unavailable(f"could not allocate a free slug in {_SLUG_ATTEMPTS} attempts; retry")
+
+    def _slug_reserved(self, slug: str) -> bool:
+        """A slug is taken if any stack file claims it: ours, or the repository's ``stacks/`` (same backend)."""
+        dirs = [self.stacks_dir, *self.reserved_dirs]
+        return any(stackfiles.path_for(directory, slug).exists() for directory in dirs)
 
     @staticmethod
     def _creating_provider(principal: Principal, request: SandboxCreate) -> str | None:
@@ -413,6 +420,26 @@ class SandboxService:
             raise NotFound(f"no operation {operation_id!r}")
         return op
 
+    def cancel_operation(self, principal: Principal, operation_id: str) -> OperationPublic:
+        """Cancel a *queued* operation (a running engine update is never interrupted half-way: wait for it)."""
+        with self.db.session() as session:
+            op = self._op_visible(session, principal, operation_id)
+            rec = session.get(SandboxRecord, op.sandbox_slug)
+            if rec is not None and rec.owner != API_OWNER:
+                raise Forbidden(f"sandbox {rec.slug!r} is owned by {rec.owner!r}: read-only through the API")
+            if op.status == OperationStatus.RUNNING:
+                raise Conflict(f"operation {op.id} is already running: it cannot be cancelled, wait for it", op.id)
+            if op.status != OperationStatus.QUEUED:
+                raise Invalid("operation already finished", [("operation_id", f"{op.id} is {op.status}")])
+            op.status = OperationStatus.CANCELLED.value
+            op.finished_at = datetime.now(UTC)
+            if rec is not None:
+                # Nothing ran: the sandbox is as the last finished operation left it.
+                rec.status = (SandboxStatus.READY if rec.url else SandboxStatus.FAILED).value
+                rec.updated_at = datetime.now(UTC)
+            session.flush()
+            return operation_view(op)
+
     def get_operation(self, principal: Principal, operation_id: str) -> OperationPublic:
         with self.db.session() as session:
             return operation_view(self._op_visible(session, principal, operation_id))
@@ -478,6 +505,16 @@ class SandboxService:
     @staticmethod
     def host() -> str:
         return socket.gethostname()
+
+
+def _repository_stacks() -> list[Path]:
+    """The checkout's ``stacks/`` (git-owned sandboxes share the backend, so their slugs are taken too)."""
+    from sandboxes.paths import project_root
+
+    try:
+        return [project_root() / "stacks"]
+    except RuntimeError:
+        return []
 
 
 def _hash(spec: SandboxSpec) -> str:

@@ -39,6 +39,14 @@ def get_operation(operation_id: str, principal: CurrentPrincipal, service: Servi
     return service.get_operation(principal, operation_id)
 
 
+@router.post("/{operation_id}/cancel", response_model=OperationPublic,
+             responses={**_ERRORS, 409: {"model": Problem, "description": "already running"},
+                        422: {"model": Problem, "description": "already finished"}})
+def cancel_operation(operation_id: str, principal: CurrentPrincipal, service: ServiceDep) -> OperationPublic:
+    """Cancel a queued operation; a running one is never interrupted half-way (409)."""
+    return service.cancel_operation(principal, operation_id)
+
+
 def _sse(event: str, data: Any, event_id: int | None = None) -> str:
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {event}\ndata: {json.dumps(data, default=str, separators=(',', ':'))}\n\n"
