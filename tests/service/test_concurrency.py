@@ -68,7 +68,7 @@ def test_colliding_slug_draws_under_concurrency(service: SandboxService) -> None
         with lock:
             return f"sandbox-u{next(counter):05d}"
 
-    service._slug_factory = factory
+    service.slug_factory = factory
     results = _race(8, lambda i: service.create(ACME, _body(i)))
     assert all(isinstance(r, Accepted) for r in results), results
     assert len({r.sandbox.slug for r in results}) == 8

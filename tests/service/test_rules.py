@@ -171,7 +171,7 @@ def test_sandbox_owned_elsewhere_is_read_only(service: SandboxService) -> None:
 def test_slug_collision_draws_again(service: SandboxService) -> None:
     taken = make(service)
     draws = iter([taken, taken, "sandbox-new001"])
-    service._slug_factory = lambda: next(draws)
+    service.slug_factory = lambda: next(draws)
     assert make(service) == "sandbox-new001"
 
 
