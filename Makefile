@@ -38,7 +38,7 @@ test-fast: venv
 	$(PY) -m pytest -m "not engine" $(PYTEST_ARGS)
 
 lint: venv
-	$(VENV)/bin/ruff check src components program tests seed-jobs bench
+	$(VENV)/bin/ruff check src components __main__.py tests seed-jobs bench device-simulator workload
 	$(VENV)/bin/mypy
 
 clean:

@@ -91,6 +91,11 @@ def _mask(outputs: Mapping[str, auto.OutputValue], include_secrets: bool) -> dic
     }
 
 
+def _counts(changes: Mapping[Any, int] | None) -> dict[str, int]:
+    """Resource change counts keyed by plain operation names ("create", "same", ...)."""
+    return {str(getattr(op, "value", op)): int(n) for op, n in (changes or {}).items()}
+
+
 def _event_dict(event: auto.EngineEvent) -> dict[str, Any]:
     """A compact, secret-free record of an engine event, for logs and streaming."""
     out: dict[str, Any] = {"sequence": event.sequence, "timestamp": event.timestamp}
@@ -132,7 +137,8 @@ def project_view(stacks_dir: Path) -> Path:
     wanted_links = {name: (root / name).resolve() for name in PROGRAM_FILES if (root / name).exists()}
     wanted_links["stacks"] = stacks_dir
     for existing in view.iterdir():
-        if existing.name not in wanted_links or not existing.is_symlink() or existing.resolve() != wanted_links[existing.name]:
+        target = wanted_links.get(existing.name)
+        if target is None or not existing.is_symlink() or existing.resolve() != target:
             existing.unlink()
     for name, target in wanted_links.items():
         link = view / name
@@ -191,7 +197,7 @@ class Engine:
         except auto.CommandError as err:
             raise _translate(err, slug) from None
         return OperationResult(
-            kind="up", result=res.summary.result, changes=dict(res.summary.resource_changes or {}),
+            kind="up", result=res.summary.result, changes=_counts(res.summary.resource_changes),
             outputs=_mask(res.outputs, include_secrets=False), seconds=time.monotonic() - started,
         )
 
@@ -216,7 +222,7 @@ class Engine:
         except auto.CommandError as err:
             raise _translate(err, slug) from None
         return OperationResult(kind="refresh", result=res.summary.result,
-                               changes=dict(res.summary.resource_changes or {}), seconds=time.monotonic() - started)
+                               changes=_counts(res.summary.resource_changes), seconds=time.monotonic() - started)
 
     def destroy(self, slug: str, on_event: EventSink | None = None, remove: bool = True) -> OperationResult:
         stack = self._select(slug)
@@ -227,7 +233,7 @@ class Engine:
         except auto.CommandError as err:
             raise _translate(err, slug) from None
         return OperationResult(kind="destroy", result=res.summary.result,
-                               changes=dict(res.summary.resource_changes or {}), seconds=time.monotonic() - started)
+                               changes=_counts(res.summary.resource_changes), seconds=time.monotonic() - started)
 
     def outputs(self, slug: str, include_secrets: bool = False) -> dict[str, Any]:
         stack = self._select(slug)

@@ -98,7 +98,9 @@ def _subject(value: str) -> str:
 
 def _domain(value: str) -> str:
     if not _DOMAIN_RE.fullmatch(value):
-        raise ValueError(f"{value!r} is not a DNS domain: use lowercase labels separated by dots, e.g. 'sandbox.example.com'")
+        raise ValueError(
+            f"{value!r} is not a DNS domain: use lowercase labels separated by dots, e.g. 'sandbox.example.com'"
+        )
     return value
 
 

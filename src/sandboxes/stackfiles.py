@@ -121,7 +121,8 @@ def scan(directory: Path) -> tuple[list[StackFile], list[StackFileError]]:
             errors.append(err)
             continue
         if stack_file.spec.slug in seen:
-            errors.append(StackFileError(path, f"slug {stack_file.spec.slug!r} is already claimed by {seen[stack_file.spec.slug]}"))
+            claimed = seen[stack_file.spec.slug]
+            errors.append(StackFileError(path, f"slug {stack_file.spec.slug!r} is already claimed by {claimed}"))
             continue
         seen[stack_file.spec.slug] = path
         files.append(stack_file)

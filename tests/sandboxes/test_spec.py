@@ -119,7 +119,8 @@ def test_spec_hash_is_stable_and_sensitive() -> None:
 
 
 def test_round_trip_through_config_value() -> None:
-    spec = parse_spec(base(data="preconfigured", modules=["msp", "cpo"], platform={"expires_at": "2030-01-01T00:00:00Z"}))
+    expiry = {"expires_at": "2030-01-01T00:00:00Z"}
+    spec = parse_spec(base(data="preconfigured", modules=["msp", "cpo"], platform=expiry))
     assert parse_spec(spec.config_value()) == spec
 
 

@@ -23,7 +23,8 @@ def test_write_then_read_round_trips(tmp_path: Path) -> None:
 
 def test_rewrite_keeps_engine_and_hand_written_keys(tmp_path: Path) -> None:
     path = stackfiles.path_for(tmp_path, "sandbox-a34g56")
-    path.write_text(yaml.safe_dump({"encryptionsalt": "v1:abc", "config": {"sandbox:spec": SPEC, "kubernetes:context": "x"}}))
+    config = {"sandbox:spec": SPEC, "kubernetes:context": "x"}
+    path.write_text(yaml.safe_dump({"encryptionsalt": "v1:abc", "config": config}))
     stackfiles.write(tmp_path, parse_spec({**SPEC, "name": "Renamed"}))
     raw = yaml.safe_load(path.read_text())
     assert raw["encryptionsalt"] == "v1:abc"

@@ -225,8 +225,10 @@ def _accepted(backend: Backend, principal: Principal, accepted: Accepted, wait: 
     with _errors():
         operation = _follow(backend, principal, operation.id, quiet=output == OutputFormat.JSON)
     if output == OutputFormat.JSON:
-        print_json({"sandbox": accepted.sandbox.model_dump(mode="json"),
-                    "operation": operation.model_dump(mode="json")})
+        sandbox = accepted.sandbox
+        if operation.status == OperationStatus.SUCCEEDED and operation.kind.value != "destroy":
+            sandbox = _refetch(backend, principal, sandbox.slug)
+        print_json({"sandbox": sandbox.model_dump(mode="json"), "operation": operation.model_dump(mode="json")})
     elif operation.status == OperationStatus.SUCCEEDED:
         console.print(f"[green]{what}[/] [bold]{accepted.sandbox.slug}[/] ({operation.kind.value} succeeded)")
     if operation.status != OperationStatus.SUCCEEDED:

@@ -2,4 +2,4 @@
 
 from sandboxes.cluster.embedded import DEFAULT_NODES, ClusterError, ClusterStatus, Progress, down, kubectl, status, up
 
-__all__ = ["DEFAULT_NODES", "Progress", "ClusterError", "ClusterStatus", "down", "kubectl", "status", "up"]
+__all__ = ["DEFAULT_NODES", "ClusterError", "ClusterStatus", "Progress", "down", "kubectl", "status", "up"]

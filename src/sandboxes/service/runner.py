@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -124,11 +125,34 @@ class WorkerPool:
         return code
 
     def recover(self) -> tuple[list[str], list[str]]:
-        """Start-up recovery (see ``recover``), then resume the queued operations."""
+        """Start-up recovery (see ``recover``), resume queued operations, and watch workers of a previous server.
+
+        A worker still alive from before a restart keeps its slot: a watcher waits for its
+        pid to go and fails the operation if it went without recording an end.
+        """
         failed, queued = recover(self.db)
+        host = socket.gethostname()
+        with self.db.session() as session:
+            alive = list(session.execute(
+                select(OperationRecord.id, OperationRecord.worker_pid)
+                .where(OperationRecord.status == OperationStatus.RUNNING.value, OperationRecord.worker_host == host)
+            ))
+        for op_id, pid in alive:
+            if pid is not None:
+                with self._lock:
+                    self.futures[op_id] = self._executor.submit(self._watch, op_id, pid)
         for op_id in queued:
             self.submit(op_id)
         return failed, queued
+
+    def _watch(self, operation_id: str, pid: int, interval: float = 1.0) -> int:
+        from sandboxes.service.execute import mark_dead
+
+        while pid_alive(pid):
+            time.sleep(interval)
+        mark_dead(self.db, operation_id, f"worker process {pid} (of an earlier server) ended without recording "
+                                         "an outcome; the next operation repairs the stack")
+        return 0
 
     def wait(self, operation_id: str, timeout: float | None = None) -> int | None:
         future = self.futures.get(operation_id)

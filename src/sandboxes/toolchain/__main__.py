@@ -60,11 +60,14 @@ def build(groups: list[str], rebuild: list[str]) -> int:
                 console.print(f"[red]error:[/] {err}")
                 return 1
             outcomes[component.name] = outcome
-            where = {"cached": "[dim]cached", "built": "[green]built", "system": "[cyan]using installed"}[outcome.source]
+            where = {"cached": "[dim]cached", "built": "[green]built", "system": "[cyan]using installed"}[
+                outcome.source
+            ]
             shown = next(iter(outcome.paths.values()))
             progress.update(
                 task, completed=1,
-                description=f"{component.name} {component.version}: {where}[/] {shown if outcome.source == 'system' else ''}",
+                description=f"{component.name} {component.version}: {where}[/] "
+                + (str(shown) if outcome.source == "system" else ""),
             )
         task = progress.add_task("python language host", total=1)
         progress.update(task, completed=1, description=f"python language host: {bundle_language_host(outcomes)}")
