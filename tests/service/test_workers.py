@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -97,3 +98,28 @@ def test_migrations_are_idempotent(settings: Settings, db: Database, tmp_path: P
 
     upgrade(settings.effective_database_url)
     assert current(settings.effective_database_url) == "0001"
+
+
+def test_restart_watches_a_worker_still_alive_from_before(settings: Settings, db: Database) -> None:
+    """A worker outliving its server keeps running; when it dies unrecorded, the new server fails its operation."""
+    import subprocess
+    import sys
+
+    from sandboxes.service.ports import NullDispatcher
+    from sandboxes.store.models import OperationRecord
+
+    service = SandboxService(settings, db, dispatcher=NullDispatcher())
+    op = service.create(ACME, SandboxCreate.model_validate({"name": "survivor", "modules": ["cpo"]})).operation
+    # Something that looks like a worker to pid_alive (its command line names sandboxes.worker).
+    fake_worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(2)", "sandboxes.worker"])
+    with db.session() as session:
+        rec = session.get(OperationRecord, op.id)
+        assert rec is not None
+        rec.status, rec.worker_pid, rec.worker_host = "running", fake_worker.pid, socket.gethostname()
+    pool = WorkerPool(settings, db, size=1)
+    assert pool.recover() == ([], [])
+    assert service.get_operation(ACME, op.id).status == OperationStatus.RUNNING  # alive: left alone
+    fake_worker.wait()
+    assert _wait(service, op.id, timeout=15) == OperationStatus.FAILED
+    assert service.get(ACME, op.sandbox).needs_repair
+    pool.shutdown()
