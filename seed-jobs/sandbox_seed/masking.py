@@ -22,8 +22,9 @@ from sandbox_seed.tables import BUSINESS_TABLES
 
 log = logging.getLogger("sandbox_seed")
 
-# Anything shaped like local@domain (no "%": the pattern is inlined into a parametrized query).
-EMAIL_REGEX = r"[^[:space:]@]+@[^[:space:]@]+"
+# Anything shaped like local@domain, except our own pseudonyms/sandbox addresses (negative lookahead).
+# No "%" in it: the pattern is inlined into a parametrized query.
+EMAIL_REGEX = r"[^[:space:]@]+@(?!example\.invalid|sandbox\.invalid)[^[:space:]@]+"
 # Absolute production URL prefix (scheme + host [+ port]); the path is kept behind the template variable.
 URL_PREFIX_REGEX = r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]+"
 BASE_URL_TEMPLATE = "{{ base_url }}"
