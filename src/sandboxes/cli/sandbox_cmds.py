@@ -582,16 +582,10 @@ db_app = typer.Typer(help="The records database.", no_args_is_help=True)
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the records migrations (idempotent; the API server also runs them at start-up)."""
-    from sandboxes.store.migrate import current, upgrade
+    from sandboxes.service.factory import upgrade_database
 
-    settings = Settings()
-    url = settings.effective_database_url
     with _errors():
-        try:
-            upgrade(url)
-            revision = current(url)
-        except Exception as err:
-            raise Unavailable(f"records database: {type(err).__name__}: check SANDBOXES_DATABASE_URL") from None
+        revision = upgrade_database(Settings())
     console.print(f"records database at revision {revision}")
 
 

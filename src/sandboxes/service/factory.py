@@ -12,7 +12,7 @@ from sandboxes.settings import Settings
 from sandboxes.store.database import Database, connect
 from sandboxes.store.migrate import upgrade
 
-__all__ = ["DispatchMode", "build_service", "open_database"]
+__all__ = ["DispatchMode", "build_service", "open_database", "upgrade_database"]
 
 
 class DispatchMode(StrEnum):
@@ -30,6 +30,18 @@ def open_database(settings: Settings, migrate: bool = True) -> Database:
     except Exception as err:  # the URL may carry a password: say what failed, not the URL
         raise Unavailable(f"records database not reachable ({type(err).__name__}): check SANDBOXES_DATABASE_URL") \
             from None
+
+
+def upgrade_database(settings: Settings) -> str | None:
+    """Apply the records migrations; returns the revision now current."""
+    from sandboxes.store.migrate import current
+
+    url = settings.effective_database_url
+    try:
+        upgrade(url)
+        return current(url)
+    except Exception as err:
+        raise Unavailable(f"records database: {type(err).__name__}: check SANDBOXES_DATABASE_URL") from None
 
 
 def build_service(settings: Settings, mode: DispatchMode = DispatchMode.POOL,
