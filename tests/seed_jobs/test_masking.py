@@ -33,14 +33,20 @@ def make_production_like(conn: psycopg.Connection) -> None:
     conn.execute("UPDATE support_tickets SET status = 'open', closed_at = NULL WHERE id % 3 = 0")
 
 
-@pytest.fixture
-def prod(postgres_server: PostgresServer) -> Iterator[psycopg.Connection]:
-    """A connection, inside a transaction rolled back at the end, on a production-like database."""
+@pytest.fixture(scope="module")
+def prod_url(postgres_server: PostgresServer) -> str:
+    """A production-like database, seeded once per module (tests never commit to it)."""
     url = postgres_server.create_database()
     seed(url, "preconfigured", "msp,cpo", 11)
     with psycopg.connect(url, options="-c TimeZone=UTC") as conn:
         make_production_like(conn)
-        conn.commit()
+    return url
+
+
+@pytest.fixture
+def prod(prod_url: str) -> Iterator[psycopg.Connection]:
+    """A connection inside a transaction that is rolled back after the test: every rule sees fresh data."""
+    with psycopg.connect(prod_url, options="-c TimeZone=UTC") as conn:
         yield conn
         conn.rollback()
 
