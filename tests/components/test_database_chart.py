@@ -88,3 +88,12 @@ def test_database_component_deploys_our_chart_with_a_secret_password() -> None:
     assert data["url"] == f"postgresql://sandbox:{pw}@sandbox-abc123-db.sandbox-abc123.svc.cluster.local:5432/sandbox"
     password = [p for p in r.of_type("random:index/randomPassword:RandomPassword") if "database" in p.name]
     assert password and password[0].inputs["special"] is False
+
+
+def test_map_values_the_component_sets_default_to_empty() -> None:
+    """Helm deep-merges given maps into the defaults: a default key would leak into labels or selectors."""
+    values = chart_values(parse_spec(base_spec()), ProjectDefaults(), "s")
+    defaults = yaml.safe_load((CHART_PATH / "values.yaml").read_text())
+    for key, value in values.items():
+        if isinstance(value, dict) and key != "storage":
+            assert defaults[key] == {}, f"values.yaml sets default keys under {key!r}"
