@@ -157,8 +157,12 @@ def test_lifecycle_through_the_api(harness: Harness) -> None:
 
     creds = h.client.get(f"/v1/sandboxes/{slug}/credentials", headers=h.headers).json()
     assert creds["api_key_id"] and creds["api_secret"] and creds["api_secret"] != "[secret]"
-    for path in (f"/v1/sandboxes/{slug}", f"/v1/operations/{op_id}", f"/v1/operations/{op_id}/events"):
-        assert creds["api_secret"] not in h.client.get(path, headers=h.headers).text
+    for path in (f"/v1/sandboxes/{slug}", f"/v1/operations/{op_id}", f"/v1/operations/{op_id}/events",
+                 f"/v1/operations/{change.json()['operation']['id']}/events"):
+        text = h.client.get(path, headers=h.headers).text
+        for secret in (creds["api_secret"], creds["database_url"]):
+            leaks = [line.replace(secret, "<SECRET>") for line in text.splitlines() if secret in line]
+            assert not leaks, f"{path} leaks a secret in: {leaks}"
 
     wrong = h.client.delete(f"/v1/sandboxes/{slug}", params={"confirm": "sandbox-000000"}, headers=h.headers)
     assert wrong.status_code == 422 and h.namespace(slug) is not None

@@ -285,3 +285,34 @@ def test_production_mode_refuses_default_pepper(tmp_path: object) -> None:
         Settings(mode="production", token_pepper="short")  # type: ignore[arg-type]
     assert Settings(mode="production", token_pepper="x" * 40).mode == "production"  # type: ignore[arg-type]
     assert "x" * 40 not in repr(Settings(token_pepper="x" * 40))  # type: ignore[arg-type]
+
+
+def test_events_never_keep_secrets(settings: object, db: object) -> None:
+    """The language host's debug lines print secrets unmasked (seen on the real engine): none may be stored."""
+    from typing import Any
+
+    from sandboxes.service.execute import SECRET_SIGNATURE
+    from sandboxes.service.ports import EventSink
+    from sandboxes.service.runner import InlineDispatcher
+
+    class LeakyEngine(FakeEngine):
+        def up(self, slug: str, on_event: EventSink | None = None) -> Any:
+            result = super().up(slug, on_event=None)
+            secret = self.outputs(slug, include_secrets=True)["api_secret"]
+            if on_event:
+                on_event({"type": "diagnostic", "severity": "debug", "message": f"props value {secret}"})
+                on_event({"type": "diagnostic", "severity": "info",
+                          "message": f'{{"{SECRET_SIGNATURE}": "x", "value": "{secret}"}}'})
+                on_event({"type": "diagnostic", "severity": "warning", "message": f"oops: {secret}"})
+            return result
+
+    engine = LeakyEngine(settings.effective_stacks_dir)  # type: ignore[attr-defined]
+    svc = SandboxService(settings, db, dispatcher=InlineDispatcher(settings, db, lambda: engine, sync=True),  # type: ignore[arg-type]
+                         engine_factory=lambda: engine)
+    accepted = svc.create(ACME, SandboxCreate.model_validate({"name": "leaky", "modules": ["cpo"]}))
+    secret = engine.outputs(accepted.sandbox.slug, include_secrets=True)["api_secret"]
+    events = svc.operation_events(ACME, accepted.operation.id)
+    blob = json.dumps([e.event for e in events])
+    assert secret not in blob
+    assert "debug" not in {e.event.get("severity") for e in events}
+    assert any("[secret]" in str(e.event.get("message")) for e in events)

@@ -9,13 +9,14 @@ previous operation on the sandbox died (``needs_repair``), ``Engine.repair`` run
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import traceback
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from sandboxes import stackfiles
 from sandboxes.engine import EngineError, EngineFailed, StackMissing
@@ -27,7 +28,7 @@ from sandboxes.spec import parse_spec
 from sandboxes.store.database import Database
 from sandboxes.store.models import EventRecord, OperationRecord, SandboxRecord
 
-__all__ = ["MAX_ERROR", "claim", "finish", "mark_dead", "run_operation"]
+__all__ = ["MAX_ERROR", "SECRET_SIGNATURE", "claim", "finish", "mark_dead", "run_operation", "scrub"]
 
 MAX_ERROR = 4000
 
@@ -44,8 +45,18 @@ def claim(db: Database, operation_id: str, pid: int | None = None) -> bool:
         return bool(getattr(result, "rowcount", 0) == 1)
 
 
+#: Pulumi's marker of a secret value in serialised properties ("4dabf181..." = the secret signature).
+SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
+SECRET_MASK = "[secret]"
+
+
 class _EventLog:
-    """Stores engine events in order; the worker is the operation's only writer, so a counter is enough."""
+    """Stores engine events in order; the worker is the operation's only writer, so a counter is enough.
+
+    Debug diagnostics are dropped: the language host's debug lines print resource properties
+    with secrets *unmasked* (found by the real-engine test). Any other event carrying a
+    serialised secret is stored with its message replaced.
+    """
 
     def __init__(self, db: Database, operation_id: str) -> None:
         self.db = db
@@ -53,10 +64,50 @@ class _EventLog:
         self.seq = 0
 
     def __call__(self, event: dict[str, Any]) -> None:
+        if event.get("type") == "diagnostic" and event.get("severity") == "debug":
+            return
+        if SECRET_SIGNATURE in json.dumps(event, default=str):
+            event = {**event, "message": "[redacted: this event carried a secret value]"}
         self.seq += 1
         with self.db.session() as session:
             session.add(EventRecord(operation_id=self.operation_id, seq=self.seq, payload=event,
                                     created_at=datetime.now(UTC)))
+
+
+def scrub(db: Database, operation_id: str, secrets: list[str]) -> int:
+    """Replace any of ``secrets`` in the stored events and error of an operation; returns events rewritten.
+
+    Defence in depth after an ``up``: whatever path a secret output took into an event
+    (a provider's message, a program's print), it does not stay in the records.
+    """
+    values = [v for v in secrets if isinstance(v, str) and len(v) >= 6]
+    if not values:
+        return 0
+    changed = 0
+    with db.session() as session:
+        for record in session.scalars(select(EventRecord).where(EventRecord.operation_id == operation_id)):
+            text = json.dumps(record.payload)
+            if any(v in text for v in values):
+                for v in values:
+                    text = text.replace(json.dumps(v)[1:-1], SECRET_MASK)
+                record.payload = json.loads(text)
+                changed += 1
+        op = session.get(OperationRecord, operation_id)
+        if op is not None and op.error:
+            for v in values:
+                op.error = op.error.replace(v, SECRET_MASK)
+    return changed
+
+
+def _secret_outputs(engine: EnginePort, slug: str, masked: dict[str, Any]) -> list[str]:
+    keys = [k for k, v in masked.items() if v == SECRET_MASK]
+    if not keys:
+        return []
+    try:
+        values = engine.outputs(slug, include_secrets=True)
+    except Exception:
+        return []
+    return [str(values[k]) for k in keys if values.get(k) is not None]
 
 
 def finish(db: Database, operation_id: str, status: OperationStatus, summary: dict[str, Any] | None = None,
@@ -157,5 +208,7 @@ def run_operation(db: Database, settings: Settings, operation_id: str, engine: E
         finish(db, operation_id, OperationStatus.FAILED, error=f"internal error: {tail}")
         return OperationStatus.FAILED
     events({"type": "operation-finished", "status": "succeeded"})
+    if outputs:
+        scrub(db, operation_id, _secret_outputs(engine, slug, outputs))
     finish(db, operation_id, OperationStatus.SUCCEEDED, summary=summary, outputs=outputs)
     return OperationStatus.SUCCEEDED
