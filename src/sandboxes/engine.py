@@ -170,7 +170,16 @@ class Engine:
         has_ours = (self.environment.bin_dir / "pulumi").exists()
         return auto.PulumiCommand(root=str(root) if has_ours else None, skip_version_check=True)
 
+    def _preflight(self) -> None:
+        """Fail with what to do, not with the provider's parse error of a missing file."""
+        kubeconfig = self.environment.kubeconfig
+        if not kubeconfig.exists():
+            hint = ("start the embedded cluster with 'sandboxctl cluster up'" if not
+                    self.environment.kubeconfig_from_user else "check KUBECONFIG")
+            raise EngineFailed(f"kubeconfig {kubeconfig} does not exist: {hint}")
+
     def _select(self, slug: str, create: bool = False) -> auto.Stack:
+        self._preflight()
         ws = self._workspace()
         try:
             if create:
@@ -305,6 +314,9 @@ def _events(sink: EventSink | None) -> Callable[[auto.EngineEvent], None] | None
         return None
 
     def forward(event: auto.EngineEvent) -> None:
+        diagnostic = event.diagnostic_event
+        if diagnostic is not None and diagnostic.severity == "debug":
+            return  # the engine's own RPC chatter: not the story of an operation
         sink(_event_dict(event))
 
     return forward
