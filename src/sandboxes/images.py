@@ -389,6 +389,9 @@ class ImageBuilder:
                 argv += ["--isolation", self.options.isolation]
             if forced:
                 argv.append("--no-cache")
+            ca_bundle = _build_ca_bundle()
+            if ca_bundle is not None:
+                argv += ["--secret", f"id=pip-ca,src={ca_bundle}"]
             argv += [
                 "--file",
                 str(containerfile),
@@ -623,6 +626,19 @@ def _report(console: Any, err: ImageError, log: Path) -> None:
     if tail:
         console.print(f"[dim]last lines of {log}:[/]")
         console.print(tail, markup=False, highlight=False)
+
+
+def _build_ca_bundle() -> Path | None:
+    """The CA bundle this machine's own pip trusts, offered to builds as the optional secret ``pip-ca``.
+
+    Machines behind a TLS-intercepting proxy trust an extra authority that a fresh Debian
+    image does not; a secret (never a layer) lets a build's pip trust it too.
+    """
+    for candidate in (os.environ.get("SANDBOXES_BUILD_CA_BUNDLE"), os.environ.get("PIP_CERT"),
+                      os.environ.get("REQUESTS_CA_BUNDLE"), "/etc/ssl/certs/ca-certificates.crt"):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
