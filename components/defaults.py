@@ -26,6 +26,19 @@ def parse_node_selector(value: str) -> dict[str, str]:
     return selector
 
 
+def _local_images() -> dict[str, str]:
+    """Images built here by ``make images`` (content-hash tags), used where config names none.
+
+    An image named in config always wins: that is how a cluster with a registry is served.
+    """
+    from sandboxes.images import ImageError, image_refs
+
+    try:
+        return image_refs()
+    except ImageError as err:
+        raise ValueError(str(err)) from None
+
+
 @dataclass(frozen=True)
 class ProjectDefaults:
     base_domain: str = "sandboxes.localhost"
@@ -43,14 +56,15 @@ class ProjectDefaults:
         """Read ``sandboxes:*``; a key left unset keeps the default written here (same as Pulumi.yaml)."""
         cfg = config or pulumi.Config("sandboxes")
         base = cls()
+        built = _local_images()
         return cls(
             base_domain=cfg.get("baseDomain") or base.base_domain,
             ingress_class=cfg.get("ingressClass") or base.ingress_class,
             ingress_controller_namespace=cfg.get("ingressControllerNamespace") or base.ingress_controller_namespace,
-            workload_image=cfg.get("workloadImage") or base.workload_image,
-            seed_image=cfg.get("seedImage") or base.seed_image,
-            postgres_image=cfg.get("postgresImage") or base.postgres_image,
-            devices_image=cfg.get("devicesImage") or base.devices_image,
+            workload_image=cfg.get("workloadImage") or built.get("workload") or base.workload_image,
+            seed_image=cfg.get("seedImage") or built.get("seed") or base.seed_image,
+            postgres_image=cfg.get("postgresImage") or built.get("postgres") or base.postgres_image,
+            devices_image=cfg.get("devicesImage") or built.get("device-simulator") or base.devices_image,
             allow_masked_copy=bool(cfg.get_bool("allowMaskedCopy") or False),
             node_selector=parse_node_selector(cfg.get("workloadNodeSelector") or ""),
         )
