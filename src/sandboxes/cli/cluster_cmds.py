@@ -11,6 +11,7 @@ from rich.table import Table
 
 from sandboxes import cluster as embedded
 from sandboxes.cli.output import ExitCode, OutputFormat, console, err_console, fail, print_json
+from sandboxes.cluster import realnode
 from sandboxes.environment import resolve
 
 cluster_app = typer.Typer(help="The embedded Kubernetes control plane (etcd, kube-apiserver, kwok), no Docker needed.",
@@ -27,6 +28,10 @@ def _progress(started: float) -> embedded.Progress:
 @cluster_app.command("up")
 def cluster_up(
     nodes: Annotated[int, typer.Option(min=1, max=500, help="Simulated (kwok) nodes.")] = embedded.DEFAULT_NODES,
+    real_node: Annotated[bool, typer.Option(
+        "--real-node",
+        help="Also run one real node (containerd, kubelet, CNI bridge, kube-proxy, CoreDNS): Linux, root.",
+    )] = False,
 ) -> None:
     """Start the embedded cluster (idempotent: a healthy cluster is left as it is)."""
     started = time.monotonic()
@@ -36,6 +41,14 @@ def cluster_up(
         fail(str(err), ExitCode.UNAVAILABLE)
         return
     console.print(f"[green]cluster up[/] {st.server}  kubeconfig {st.kubeconfig}")
+    if real_node or realnode.enabled():
+        # A real node started before is restarted (its dead processes) without asking again.
+        try:
+            realnode.up(progress=_progress(started))
+        except realnode.RealNodeError as err:
+            fail(f"real node not started (the kwok cluster keeps running): {err}", ExitCode.UNAVAILABLE)
+            return
+        console.print(f"[green]real node up[/] {realnode.NODE_NAME} (label {realnode.NODE_LABEL})")
     console.print('use it from a shell: eval "$(sandboxctl env)" && kubectl get nodes')
 
 
@@ -53,8 +66,12 @@ def cluster_status(
 ) -> None:
     """Tell the truth about the cluster: API reachable, nodes Ready, processes alive. Exit 69 if unhealthy."""
     st = embedded.status()
+    real = realnode.status(api_reachable=st.api_reachable)
     if output == OutputFormat.JSON:
-        print_json(st.as_dict())
+        data = st.as_dict()
+        if real.enabled:
+            data["real_node"] = real.as_dict()
+        print_json(data)
     else:
         table = Table(show_header=False, box=None)
         table.add_row("healthy", "[green]yes[/]" if st.healthy else "[red]no[/]")
@@ -62,11 +79,17 @@ def cluster_status(
         table.add_row("nodes Ready", f"{st.nodes_ready}/{st.nodes_total}")
         for name, alive in st.processes.items():
             table.add_row(f"process {name}", "running" if alive else "[red]stopped[/]")
+        if real.enabled:
+            table.add_row("real node", f"{realnode.NODE_NAME}: " + ("[green]Ready[/]" if real.node_ready
+                                                                   else "[red]not Ready[/]"))
+            for name, alive in real.processes.items():
+                table.add_row(f"  node process {name}", "running" if alive else "[red]stopped[/]")
+            table.add_row(f"  bridge {realnode.BRIDGE}", "present" if real.bridge else "[red]missing[/]")
         table.add_row("kubeconfig", str(st.kubeconfig))
         console.print(table)
-        for problem in st.problems:
+        for problem in st.problems + real.problems:
             err_console.print(f"[yellow]•[/] {problem}")
-    if not st.healthy:
+    if not st.healthy or (real.enabled and not real.healthy):
         raise typer.Exit(int(ExitCode.UNAVAILABLE))
 
 

@@ -31,6 +31,7 @@ from sandboxes.toolchain.pins import load_pins
 CLUSTER_NAME = "sandboxes"
 DEFAULT_NODES = 2
 FAKE_NODE_ANNOTATION = "kwok.x-k8s.io/node=fake"
+REAL_NODE_LABEL_KEY = "sandboxes.io/node"
 _HERE = Path(__file__).parent
 REQUIRED_BINARIES = (
     "kwokctl", "kwok", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl",
@@ -160,6 +161,18 @@ def _config_file() -> Path:
             "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
             "kind": "KwokctlConfiguration",
             "options": {"bindAddress": "127.0.0.1", "runtime": "binary"},
+            # The API server's client certificate for kubelet calls (logs, exec, port-forward): the real
+            # node's kubelet (realnode.py) authenticates its callers. Here, not in --extra-args: kwokctl
+            # 0.8.0 panics on two --extra-args of a second component (mutationComponentPatches).
+            "componentsPatches": [
+                {
+                    "name": "kube-apiserver",
+                    "extraArgs": [
+                        {"key": "kubelet-client-certificate", "value": str(_pki() / "admin.crt")},
+                        {"key": "kubelet-client-key", "value": str(_pki() / "admin.key")},
+                    ],
+                }
+            ],
         }
     ]
     for stage in sorted((_HERE / "stages").glob("*.yaml")):
@@ -168,6 +181,10 @@ def _config_file() -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
     return path
+
+
+def _pki() -> Path:
+    return _workdir() / "clusters" / CLUSTER_NAME / "pki"
 
 
 def _pid_alive(pid_file: Path) -> bool:
@@ -214,6 +231,8 @@ def status() -> ClusterStatus:
     server = kubectl("config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}", check=False)
     st.server = server.stdout.strip() or None
     nodes = json.loads(kubectl("get", "nodes", "-o", "json", timeout=10).stdout)["items"]
+    # The real node (realnode.py) is reported on its own by ``sandboxctl cluster status``.
+    nodes = [n for n in nodes if n["metadata"].get("labels", {}).get(REAL_NODE_LABEL_KEY) != "real"]
     st.nodes_total = len(nodes)
     for node in nodes:
         conditions = {c["type"]: c["status"] for c in node.get("status", {}).get("conditions", [])}
@@ -224,6 +243,16 @@ def status() -> ClusterStatus:
     if st.nodes_total == 0:
         st.problems.append("no nodes registered")
     return st
+
+
+def _api_ready() -> bool:
+    if not embedded_kubeconfig().exists() or _missing_binaries():
+        return False
+    try:
+        ready = kubectl("get", "--raw", "/readyz", timeout=10, check=False)
+    except subprocess.TimeoutExpired:
+        return False
+    return ready.returncode == 0 and ready.stdout.strip() == "ok"
 
 
 def _wait_nodes(count: int, progress: Progress | None, timeout: float = 60) -> None:
@@ -291,8 +320,11 @@ def up(nodes: int = DEFAULT_NODES, progress: Progress | None = None) -> ClusterS
 def down(progress: Progress | None = None) -> bool:
     """Stop every process and remove the cluster's state. Returns whether anything was there."""
     say = progress or (lambda _msg: None)
+    from sandboxes.cluster import realnode
+
+    real = realnode.present() and realnode.down(progress, api_reachable=exists() and _api_ready())
     if not exists() and not _workdir().exists():
-        return False
+        return real
     if (toolchain_bin_dir() / "kwokctl").exists() and exists():
         try:
             _run([_bin("kwokctl"), "delete", "cluster", "--name", CLUSTER_NAME], progress)

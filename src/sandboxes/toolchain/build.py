@@ -240,6 +240,29 @@ def build_etcd(ctx: BuildContext, out: Path) -> None:
     ctx.run(["go", "build", "-o", str(out / "etcd"), "go.etcd.io/etcd/server/v3"], cwd=_wrapper("etcd"))
 
 
+def build_coredns(ctx: BuildContext, out: Path) -> None:
+    """CoreDNS for the real node's cluster DNS, from the wrapper module pinning github.com/coredns/coredns."""
+    v = _node_pin("coredns")
+    ctx.run(
+        [
+            "go", "build", "-o", str(out / "coredns"),
+            "-ldflags", _ldflags(("github.com/coredns/coredns/coremain.GitCommit", f"v{v}")),
+            "github.com/coredns/coredns",
+        ],
+        cwd=_wrapper("coredns"),
+        extra_env={"CGO_ENABLED": "0"},
+    )
+
+
+def _node_pin(section: str) -> str:
+    """Pins of the real node's extra components (read here so Pins stays as it is)."""
+    import tomllib
+
+    from sandboxes.toolchain.pins import versions_file
+
+    return str(tomllib.loads(versions_file().read_text())[section]["version"])
+
+
 def build_kwok(ctx: BuildContext, out: Path) -> None:
     v = ctx.pins.kwok
     ctx.run(
@@ -343,6 +366,8 @@ def components(pins: Pins | None = None) -> list[Component]:
         Component("kubelet", k, ("kubelet",), kube_recipe("kubelet"), ("--version",), same_minor(k), group="node"),
         Component("kube-proxy", k, ("kube-proxy",), kube_recipe("kube-proxy"), ("--version",), same_minor(k),
                   group="node"),
+        Component("coredns", _node_pin("coredns"), ("coredns",), build_coredns, ("-version",),
+                  same_minor(_node_pin("coredns")), group="node"),
     ]
 
 

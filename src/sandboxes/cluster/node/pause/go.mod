@@ -1,0 +1,3 @@
+module sandboxes.invalid/node/pause
+
+go 1.24.0
