@@ -91,9 +91,14 @@ class FakeEngine:
             if slug not in self.state:
                 raise StackMissing(f"no stack {slug!r} in the backend")
             changes = {"same": 3, **self.drift.get(slug, {})}
+            if on_event:
+                for op in self.drift.get(slug, {}):
+                    on_event({"type": "resource-done", "op": op, "urn": f"urn:pulumi:s::p::t::{slug}-web"})
+                on_event({"type": "summary", "changes": changes})
             if not preview_only:
                 self.refreshed.add(slug)
-            return OperationResult(kind="refresh", result="succeeded", changes=changes)
+            stale = {"create": 3} if preview_only else changes  # the real driver's preview-only result: last update
+            return OperationResult(kind="refresh", result="succeeded", changes=stale)
         finally:
             self._leave()
 

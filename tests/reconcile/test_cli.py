@@ -20,7 +20,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch, stacks: Path, engine: FakeEngine, tmp_path: Path):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(reconcile, "open_engine", lambda directory: (engine, "fake://"))
+    monkeypatch.setattr(reconcile, "open_engine", lambda directory, force_conflicts=False: (engine, "fake://"))
 
     def run(*args: str):  # type: ignore[no-untyped-def]
         return runner.invoke(app, [*args, "--dir", str(stacks), "--ledger", str(tmp_path / "ledger.json")])
@@ -90,6 +90,7 @@ def test_drift_command(cli, stacks: Path, engine: FakeEngine) -> None:  # type: 
     assert result.exit_code == 2
     reports = {r["slug"]: r for r in json.loads(result.stdout)["reports"]}
     assert reports[A]["drifted"] and reports[A]["changes"] == {"update": 2} and not reports[B]["drifted"]
+    assert reports[A]["resources"] == [f"{A}-web"]
     engine.calls.clear()
     result = cli("drift", "--remediate")
     assert result.exit_code == 2 and "yes" in result.output
@@ -105,7 +106,7 @@ def test_missing_dir_is_a_usage_error(tmp_path: Path) -> None:
 def test_ledger_file_is_written_next_to_data_dir_by_default(monkeypatch: pytest.MonkeyPatch, stacks: Path,
                                                            engine: FakeEngine, tmp_path: Path) -> None:
     monkeypatch.setenv("SANDBOXES_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(reconcile, "open_engine", lambda directory: (engine, "fake://"))
+    monkeypatch.setattr(reconcile, "open_engine", lambda directory, force_conflicts=False: (engine, "fake://"))
     write_sandbox(stacks, A)
     assert runner.invoke(app, ["reconcile", "--apply", "--dir", str(stacks)]).exit_code == 2
     [path] = (tmp_path / "data" / "reconcile").glob("*.json")
@@ -116,7 +117,8 @@ def test_ledger_file_is_written_next_to_data_dir_by_default(monkeypatch: pytest.
 def test_export_operator_command(monkeypatch: pytest.MonkeyPatch, stacks: Path, engine: FakeEngine,
                                  tmp_path: Path) -> None:
     write_sandbox(stacks, A)
-    monkeypatch.setattr(reconcile, "open_engine", lambda directory: (engine, "file:///local/state"))
+    monkeypatch.setattr(reconcile, "open_engine",
+                        lambda directory, force_conflicts=False: (engine, "file:///local/state"))
     monkeypatch.setattr(reconcile, "git_origin", lambda directory: None)
     out = tmp_path / "op"
     base = ["export", "operator", "--dir", str(stacks), "--out", str(out)]
@@ -128,3 +130,13 @@ def test_export_operator_command(monkeypatch: pytest.MonkeyPatch, stacks: Path, 
                                  "-o", "json"])
     assert result.exit_code == 0, result.output
     assert [Path(p).name for p in json.loads(result.stdout)["written"]] == [f"{A}.yaml"]
+
+
+def test_remediation_engine_forces_field_ownership(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SANDBOXES_DATA_DIR", str(tmp_path))
+    plain, _ = reconcile.open_engine(tmp_path)
+    forced, _ = reconcile.open_engine(tmp_path, force_conflicts=True)
+    assert "PULUMI_K8S_ENABLE_PATCH_FORCE" not in plain.environment.exports()  # type: ignore[attr-defined]
+    exports = forced.environment.exports()  # type: ignore[attr-defined]
+    assert exports["PULUMI_K8S_ENABLE_PATCH_FORCE"] == "true"
+    assert exports["PULUMI_BACKEND_URL"] == plain.environment.exports()["PULUMI_BACKEND_URL"]  # type: ignore[attr-defined]

@@ -19,7 +19,17 @@ from kubernetes.client.rest import ApiException
 
 from sandboxes.engine import Engine, OperationResult
 from sandboxes.environment import resolve
-from sandboxes.reconcile import Action, Ledger, PlanOptions, Reason, apply_plan, build_plan, check_drift, dir_owner
+from sandboxes.reconcile import (
+    Action,
+    Ledger,
+    PlanOptions,
+    Reason,
+    apply_plan,
+    build_plan,
+    check_drift,
+    dir_owner,
+    forcing,
+)
 from tests.fixtures.cluster import KubeCluster
 from tests.reconcile.conftest import write_sandbox
 
@@ -80,6 +90,12 @@ def real(stacks: Path, kube_cluster: KubeCluster, pulumi_workspace_env: dict[str
     return Recording(Engine(stacks_dir=stacks, environment=environment))
 
 
+@pytest.fixture
+def forced(stacks: Path, kube_cluster: KubeCluster, pulumi_workspace_env: dict[str, str]) -> Recording:
+    environment = resolve({**os.environ, "KUBECONFIG": str(kube_cluster.kubeconfig)})
+    return Recording(Engine(stacks_dir=stacks, environment=forcing(environment)))
+
+
 def _plan(stacks: Path, engine: Recording, ledger: Ledger, **opts: Any) -> Any:
     return build_plan(stacks, engine, ledger, dir_owner(stacks), PlanOptions(parallel=3, **opts))
 
@@ -109,8 +125,8 @@ def _replicas(cluster: KubeCluster, slug: str) -> int:
     return int(apps.read_namespaced_deployment(f"{slug}-web", slug).spec.replicas)
 
 
-def test_create_noop_edit_prune_and_drift(stacks: Path, real: Recording, kube_cluster: KubeCluster,
-                                          tmp_path: Path) -> None:
+def test_create_noop_edit_prune_and_drift(stacks: Path, real: Recording, forced: Recording,
+                                          kube_cluster: KubeCluster, tmp_path: Path) -> None:
     a, b, c = "sandbox-rca001", "sandbox-rcb001", "sandbox-rcc001"
     ledger = Ledger(tmp_path / "ledger.json")
     for slug in (a, b, c):
@@ -148,11 +164,16 @@ def test_create_noop_edit_prune_and_drift(stacks: Path, real: Recording, kube_cl
     assert report.drifted, report
     [clean] = check_drift(real, [b])
     assert not clean.drifted, clean
+    assert report.changes == {"update": 1} and report.resources == [f"{a}-workload-deployment"], report
     # ``up`` alone compares the program with the recorded state, which still says 1 replica
     up_only = real.up(a)
     assert _replicas(kube_cluster, a) == 3, "up alone undid the drift: update drift.py's docstring and docs"
     assert not {k: v for k, v in up_only.changes.items() if k != "same"}
-    [fixed] = check_drift(real, [a], remediate=True)
+    # refresh + up without force stops at the server-side apply conflict with the scale subresource's manager
+    [unforced] = check_drift(real, [a], remediate=True)
+    assert unforced.remediated is False and "conflict" in unforced.remediation_error.lower(), unforced
+    assert _replicas(kube_cluster, a) == 3
+    [fixed] = check_drift(real, [a], remediate=True, remediator=forced)
     assert fixed.remediated is True, fixed
     assert _replicas(kube_cluster, a) == 1
     assert not check_drift(real, [a])[0].drifted

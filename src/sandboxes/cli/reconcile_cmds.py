@@ -141,14 +141,16 @@ def reconcile_cmd(
             _render_plan(plan, show_unchanged)
         raise typer.Exit(int(code))
 
+    remediator = reconcile.open_engine(stacks_dir, force_conflicts=True)[0] if drift else None
     if output is OutputFormat.JSON:
-        outcomes = reconcile.apply_plan(plan, engine, ledger, parallel=parallel)
+        outcomes = reconcile.apply_plan(plan, engine, ledger, parallel=parallel, remediator=remediator)
     else:
         _render_plan(plan, show_unchanged)
         if plan.changes:
             status = _LiveStatus(plan)
             with Live(status, console=console, refresh_per_second=4, transient=False):
-                outcomes = reconcile.apply_plan(plan, engine, ledger, parallel=parallel, progress=status.update)
+                outcomes = reconcile.apply_plan(plan, engine, ledger, parallel=parallel, progress=status.update,
+                                                remediator=remediator)
         else:
             outcomes = []
     code = _apply_exit(plan, outcomes)
@@ -169,7 +171,8 @@ def reconcile_cmd(
 
 def drift_cmd(
     directory: DirOpt = Path("stacks"),
-    remediate: Annotated[bool, typer.Option("--remediate", help="Put drifted stacks back: refresh, then up.")]
+    remediate: Annotated[bool, typer.Option("--remediate", help="Put drifted stacks back: refresh, then up "
+                                            "taking field ownership back from whoever changed them.")]
     = False,
     parallel: ParallelOpt = 4,
     output: OutputOpt = OutputFormat.TEXT,
@@ -192,7 +195,8 @@ def drift_cmd(
     slugs = [item.slug for item in plan.items
              if item.action in (Action.UNCHANGED, Action.UPDATE, Action.KEEP)
              and item.reason is not reconcile.Reason.EXPIRED_NOT_CREATED]
-    reports = reconcile.check_drift(engine, slugs, remediate=remediate, parallel=parallel)
+    remediator = reconcile.open_engine(stacks_dir, force_conflicts=True)[0] if remediate else None
+    reports = reconcile.check_drift(engine, slugs, remediate=remediate, parallel=parallel, remediator=remediator)
     failed = any(r.error or r.remediated is False for r in reports) or plan.has_errors
     code = ExitCode.ERROR if failed else (ExitCode.CHANGES if any(r.drifted for r in reports) else ExitCode.OK)
     if output is OutputFormat.JSON:

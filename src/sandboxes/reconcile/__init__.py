@@ -7,7 +7,7 @@ with bounded parallelism, ``check_drift`` finds and undoes out-of-band changes, 
 """
 
 from sandboxes.reconcile.apply import ProgressSink, apply_plan, dependencies
-from sandboxes.reconcile.drift import DriftReport, check_drift
+from sandboxes.reconcile.drift import DriftReport, check_drift, drifted, refresh_preview, remediate
 from sandboxes.reconcile.ledger import Entry, Ledger, default_path
 from sandboxes.reconcile.model import Action, FileProblem, Outcome, Plan, PlanItem, Reason, ReconcileError
 from sandboxes.reconcile.operator import (
@@ -21,7 +21,7 @@ from sandboxes.reconcile.operator import (
 from sandboxes.reconcile.ownership import API_OWNER, dir_owner, is_manager_claim
 from sandboxes.reconcile.plan import PlanOptions, build_plan
 from sandboxes.reconcile.ports import EnginePort
-from sandboxes.reconcile.runtime import open_engine, open_ledger
+from sandboxes.reconcile.runtime import forcing, open_engine, open_ledger
 
 __all__ = [
     "API_OWNER",
@@ -47,10 +47,14 @@ __all__ = [
     "default_path",
     "dependencies",
     "dir_owner",
+    "drifted",
     "export_operator",
+    "forcing",
     "git_origin",
     "is_manager_claim",
     "open_engine",
     "open_ledger",
+    "refresh_preview",
+    "remediate",
     "stack_resource",
 ]

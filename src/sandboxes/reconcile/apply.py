@@ -41,7 +41,8 @@ def dependencies(plan: Plan) -> dict[str, set[str]]:
     return deps
 
 
-def _run(item: PlanItem, engine: EnginePort, ledger: Ledger, owner: str, progress: ProgressSink) -> Outcome:
+def _run(item: PlanItem, engine: EnginePort, remediator: EnginePort, ledger: Ledger, owner: str,
+         progress: ProgressSink) -> Outcome:
     started = time.monotonic()
 
     def on_event(event: dict[str, Any]) -> None:
@@ -58,10 +59,12 @@ def _run(item: PlanItem, engine: EnginePort, ledger: Ledger, owner: str, progres
             ledger.forget(item.slug)
         else:
             if item.reason is Reason.DRIFT:
-                # pulumi-kubernetes diffs against the recorded state, not the live object: without
-                # a refresh first, ``up`` sees no change and leaves the out-of-band edit in place.
-                engine.refresh(item.slug, on_event=on_event)
-            result = engine.up(item.slug, on_event=on_event)
+                # ``up`` alone leaves an out-of-band change in place; refresh, then up with
+                # forced field ownership (see ``drift``).
+                remediator.refresh(item.slug, on_event=on_event)
+                result = remediator.up(item.slug, on_event=on_event)
+            else:
+                result = engine.up(item.slug, on_event=on_event)
             if result.result != "succeeded":
                 raise EngineFailed(f"up ended {result.result}")
             ledger.record(item.slug, item.spec_hash, owner, parent=item.parent)
@@ -75,8 +78,13 @@ def _run(item: PlanItem, engine: EnginePort, ledger: Ledger, owner: str, progres
 
 
 def apply_plan(plan: Plan, engine: EnginePort, ledger: Ledger, parallel: int = 4,
-               progress: ProgressSink | None = None) -> list[Outcome]:
-    """Run every change of ``plan``; outcomes in plan order."""
+               progress: ProgressSink | None = None, remediator: EnginePort | None = None) -> list[Outcome]:
+    """Run every change of ``plan``; outcomes in plan order.
+
+    ``remediator`` runs the refresh + up of drifted sandboxes: an engine that forces field
+    ownership (``open_engine(..., force_conflicts=True)``); default ``engine``.
+    """
+    fixer = remediator or engine
     sink: ProgressSink = progress or (lambda slug, status, detail: None)
     items = {item.slug: item for item in plan.changes}
     deps = dependencies(plan)
@@ -113,7 +121,7 @@ def apply_plan(plan: Plan, engine: EnginePort, ledger: Ledger, parallel: int = 4
                     break
                 if all(dep in outcomes for dep in deps[slug]):
                     pending.discard(slug)
-                    running[pool.submit(_run, items[slug], engine, ledger, plan.owner, sink)] = slug
+                    running[pool.submit(_run, items[slug], engine, fixer, ledger, plan.owner, sink)] = slug
             if not running:
                 break
             finished, _ = wait(running, return_when=FIRST_COMPLETED)

@@ -1,11 +1,21 @@
-"""Drift: resources changed outside Pulumi (``kubectl edit``, a controller, a person).
+"""Drift: resources changed outside Pulumi (``kubectl scale``, ``kubectl edit``, a person).
 
 Detection is ``refresh`` in preview mode for each stack: it reads every live object and
-reports the ones that differ from the recorded state, without writing anything.
-Remediation is ``refresh`` (accept the live objects into the state) followed by ``up``
-(put back what the program declares). ``up`` alone is not enough with pulumi-kubernetes:
-it diffs the program's inputs against the *recorded* state, which still holds the old
-values, so it sees nothing to do (checked in tests/reconcile/test_engine_reconcile.py).
+reports the ones that differ from the recorded state, without writing anything. The
+counts come from the operation's own summary *event*: the ``RefreshResult.summary`` of
+a preview-only refresh is the stack's last recorded update (a preview writes no history),
+so it would report that update's creates as drift.
+
+Remediation is ``refresh`` (accept the live objects into the state), then ``up`` (put
+back what the program declares), run with ``PULUMI_K8S_ENABLE_PATCH_FORCE=true``.
+Both halves were checked against the real provider (tests/reconcile/test_engine_reconcile.py):
+
+- ``up`` alone changes nothing: pulumi-kubernetes diffs the program against the
+  *recorded* state, which still holds the old value, so the out-of-band change survives.
+- refresh + ``up`` without force fails: the out-of-band writer became the field manager
+  of what it changed (e.g. ``.spec.replicas`` through the ``scale`` subresource), and
+  pulumi-kubernetes' server-side apply stops at the field conflict. Forcing makes the
+  declared state (git) win, which is what remediating means.
 """
 
 from __future__ import annotations
@@ -15,10 +25,40 @@ from typing import Any
 
 from sandboxes.engine import EngineError
 from sandboxes.reconcile.parallel import fan_out
-from sandboxes.reconcile.plan import drifted
 from sandboxes.reconcile.ports import EnginePort
 
-__all__ = ["DriftReport", "check_drift"]
+__all__ = ["DriftReport", "check_drift", "drifted", "refresh_preview", "remediate"]
+
+
+def drifted(changes: dict[str, int]) -> dict[str, int]:
+    """The non-"same" part of a refresh summary: resources that differ from the state."""
+    return {op: n for op, n in changes.items() if op != "same" and n}
+
+
+def refresh_preview(engine: EnginePort, slug: str) -> tuple[dict[str, int], list[str]]:
+    """``(drifted counts, names of the drifted resources)`` of one stack; raises ``EngineError``."""
+    summary: dict[str, int] | None = None
+    touched: list[str] = []
+
+    def on_event(event: dict[str, Any]) -> None:
+        nonlocal summary
+        if event.get("type") == "summary":
+            summary = {str(k): int(v) for k, v in (event.get("changes") or {}).items()}
+        elif event.get("type") == "resource-done" and event.get("op") not in (None, "same", "refresh", "read"):
+            touched.append(str(event.get("urn", "")).rsplit("::", 1)[-1])
+
+    engine.refresh(slug, on_event=on_event, preview_only=True)
+    if summary is None:
+        raise EngineError(f"{slug}: refresh preview ended without a summary event")
+    return drifted(summary), sorted(set(touched))
+
+
+def remediate(engine: EnginePort, slug: str) -> None:
+    """Refresh then up (``engine`` should force field ownership, see the module doc); raises ``EngineError``."""
+    engine.refresh(slug)
+    result = engine.up(slug)
+    if result.result != "succeeded":
+        raise EngineError(f"{slug}: up ended {result.result}")
 
 
 @dataclass
@@ -39,32 +79,25 @@ class DriftReport:
                 "error": self.error, "remediated": self.remediated, "remediation_error": self.remediation_error}
 
 
-def _check(engine: EnginePort, slug: str, remediate: bool) -> DriftReport:
+def _check(engine: EnginePort, remediator: EnginePort, slug: str, fix: bool) -> DriftReport:
     report = DriftReport(slug)
-    touched: list[str] = []
-
-    def on_event(event: dict[str, Any]) -> None:
-        if event.get("type") == "resource-pre" and event.get("op") not in (None, "same", "refresh", "read"):
-            touched.append(str(event.get("urn", "")).rsplit("::", 1)[-1])
-
     try:
-        report.changes = drifted(engine.refresh(slug, on_event=on_event, preview_only=True).changes)
+        report.changes, report.resources = refresh_preview(engine, slug)
     except EngineError as err:
         report.error = str(err)
         return report
-    report.resources = sorted(set(touched))
-    if remediate and report.drifted:
+    if fix and report.drifted:
         try:
-            engine.refresh(slug)
-            result = engine.up(slug)
-            report.remediated = result.result == "succeeded"
-            if not report.remediated:
-                report.remediation_error = f"up ended {result.result}"
+            remediate(remediator, slug)
+            report.remediated = True
         except EngineError as err:
             report.remediated, report.remediation_error = False, str(err)
     return report
 
 
-def check_drift(engine: EnginePort, slugs: list[str], remediate: bool = False, parallel: int = 4) -> list[DriftReport]:
-    """A report per slug, in the order given; with ``remediate``, drifted stacks are put back."""
-    return fan_out(lambda slug: _check(engine, slug, remediate), slugs, parallel)
+def check_drift(engine: EnginePort, slugs: list[str], remediate: bool = False, parallel: int = 4,
+                remediator: EnginePort | None = None) -> list[DriftReport]:
+    """A report per slug, in the order given; with ``remediate``, drifted stacks are put back
+    through ``remediator`` (an engine that forces field ownership; default ``engine``)."""
+    fixer = remediator or engine
+    return fan_out(lambda slug: _check(engine, fixer, slug, remediate), slugs, parallel)

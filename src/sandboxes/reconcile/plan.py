@@ -19,6 +19,7 @@ from pathlib import Path
 from sandboxes import stackfiles
 from sandboxes.engine import EngineError
 from sandboxes.reconcile import expiry
+from sandboxes.reconcile.drift import refresh_preview
 from sandboxes.reconcile.ledger import Ledger
 from sandboxes.reconcile.model import Action, FileProblem, Plan, PlanItem, Reason, ReconcileError
 from sandboxes.reconcile.order import cycles, depth_order
@@ -29,7 +30,7 @@ from sandboxes.reconcile.prune import block_parents_of_living_children
 from sandboxes.spec import spec_hash
 from sandboxes.stackfiles import StackFile
 
-__all__ = ["PlanOptions", "build_plan", "drifted"]
+__all__ = ["PlanOptions", "build_plan"]
 
 _NAME_RE = re.compile(r"^Pulumi\.(?P<slug>[^.]+)\.yaml$")
 
@@ -40,11 +41,6 @@ class PlanOptions:
     detect_drift: bool = False
     parallel: int = 4
     at: datetime | None = None
-
-
-def drifted(changes: dict[str, int]) -> dict[str, int]:
-    """The non-"same" part of a refresh summary: resources that differ from the state."""
-    return {op: n for op, n in changes.items() if op != "same" and n}
 
 
 def _slug_of(path: Path) -> str | None:
@@ -195,7 +191,7 @@ def build_plan(directory: Path, engine: EnginePort, ledger: Ledger, owner: str,
 
         def check(slug: str) -> tuple[str, dict[str, int] | None, str]:
             try:
-                return slug, drifted(engine.refresh(slug, preview_only=True).changes), ""
+                return slug, refresh_preview(engine, slug)[0], ""
             except EngineError as err:
                 return slug, None, str(err)
 
