@@ -31,7 +31,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from sandboxes import stackfiles
-from sandboxes.engine import Engine
+from sandboxes.engine import Engine, EngineFailed
 from sandboxes.environment import resolve
 from sandboxes.spec import SandboxSpec, Size, parse_spec
 from tests.fixtures.cluster import KubeCluster
@@ -307,6 +307,33 @@ def test_settings_change_updates_only_the_configmap_and_rolls_the_deployment(san
     assert after.metadata.generation > before.metadata.generation
     assert after.status.ready_replicas == 1 and after.status.updated_replicas == 1
     assert sandboxes.engine.up(BLANK).changes.keys() <= {"same"}
+
+
+def test_secrets_never_reach_the_state_in_plain_text(sandboxes: Sandboxes) -> None:
+    url = sandboxes.engine.environment.backend_url
+    assert url.startswith("file://")
+    state_files = [p for p in Path(url.removeprefix("file://")).rglob("*") if p.is_file()]
+    assert state_files
+    secrets = []
+    for slug in ORDER:
+        db = sandboxes.core().read_namespaced_secret(f"{slug}-db", slug)
+        secrets.append(base64.b64decode(db.data["password"]).decode())
+        secrets.append(sandboxes.engine.outputs(slug, include_secrets=True)["api_secret"])
+    assert all(len(s) >= 32 for s in secrets)
+    for path in state_files:
+        text = path.read_bytes().decode(errors="replace")
+        for secret in secrets:
+            assert secret not in text, f"a secret is in plain text in {path}"
+
+
+def test_policy_refusal_on_the_real_engine_creates_nothing(sandboxes: Sandboxes) -> None:
+    slug = "sandbox-eng004"
+    sandboxes.write(base_spec(slug=slug, data="masked-copy", parent=PARENT, modules=["msp"]))
+    with pytest.raises(EngineFailed, match="allowMaskedCopy"):
+        sandboxes.engine.up(slug)
+    assert not sandboxes.core().list_namespace(label_selector=f"{SLUG_LABEL}={slug}").items
+    assert labelled(sandboxes.api, slug) == {}
+    sandboxes.engine.remove_stack(slug)
 
 
 def test_destroy_leaves_nothing_labelled(sandboxes: Sandboxes) -> None:
