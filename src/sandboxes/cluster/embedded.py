@@ -170,6 +170,9 @@ def _config_file() -> Path:
                     "extraArgs": [
                         {"key": "kubelet-client-certificate", "value": str(_pki() / "admin.crt")},
                         {"key": "kubelet-client-key", "value": str(_pki() / "admin.key")},
+                        # The real node's name does not resolve; its InternalIP is the bridge address.
+                        # kwok's nodes have no InternalIP and keep using their Hostname.
+                        {"key": "kubelet-preferred-address-types", "value": "InternalIP,Hostname"},
                     ],
                 }
             ],

@@ -871,7 +871,7 @@ def status(api_reachable: bool = True) -> RealNodeStatus:
     if api_reachable:
         conditions = _node_conditions()
         st.node_registered = conditions is not None
-        st.node_ready = bool(conditions) and conditions.get("Ready") == "True"
+        st.node_ready = conditions is not None and conditions.get("Ready") == "True"
         if not st.node_ready:
             st.problems.append(f"real node: node {NODE_NAME} is " + ("not registered" if conditions is None
                                                                       else "not Ready"))
@@ -883,7 +883,7 @@ def _check_cluster_support() -> None:
 
     kwok_yaml = cluster_dir() / "kwok" / "clusters" / CLUSTER_NAME / "kwok.yaml"
     text = kwok_yaml.read_text() if kwok_yaml.exists() else ""
-    if "kubelet-client-certificate" not in text:
+    if "kubelet-client-certificate" not in text or "kubelet-preferred-address-types" not in text:
         raise RealNodeError(
             "the running cluster was created without a client certificate for the API server's calls to "
             "kubelets (kubectl logs/exec would be refused): run 'sandboxctl cluster down' and then "

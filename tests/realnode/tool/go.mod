@@ -1,0 +1,3 @@
+module sandboxes.invalid/tests/realnode/tool
+
+go 1.24.0
