@@ -90,3 +90,14 @@ def test_any_forest_is_created_parents_first_and_pruned_children_first(tmp_path_
     assert all(i.action is Action.DESTROY for i in plan.items)
     assert all(o.status == "succeeded" for o in apply_plan(plan, engine, ledger, parallel=parallel))
     assert not engine.state
+
+
+def test_engine_errors_are_explained_with_the_providers_bullet_lines() -> None:
+    from sandboxes.engine import EngineFailed
+    from sandboxes.reconcile.model import explain
+
+    detail = ("  kubernetes:apps/v1:Deployment (x-web):\n    error: 1 error occurred:\n"
+              "    \t* Server-Side Apply field conflict detected.\nResources:\n")
+    err = EngineFailed("sandbox-x: error: 1 error occurred:", detail)
+    assert explain(err) == "sandbox-x: error: 1 error occurred: Server-Side Apply field conflict detected."
+    assert explain(EngineFailed("plain")) == "plain"

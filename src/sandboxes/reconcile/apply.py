@@ -17,7 +17,7 @@ from typing import Any
 
 from sandboxes.engine import EngineError, EngineFailed
 from sandboxes.reconcile.ledger import Ledger
-from sandboxes.reconcile.model import Action, Outcome, Plan, PlanItem, Reason
+from sandboxes.reconcile.model import Action, Outcome, Plan, PlanItem, Reason, explain
 from sandboxes.reconcile.ports import EnginePort
 
 __all__ = ["ProgressSink", "apply_plan", "dependencies"]
@@ -72,7 +72,7 @@ def _run(item: PlanItem, engine: EnginePort, remediator: EnginePort, ledger: Led
         return Outcome(item.slug, item.action, "succeeded", changes or "no resource changes",
                        time.monotonic() - started)
     except EngineError as err:
-        return Outcome(item.slug, item.action, "failed", str(err), time.monotonic() - started)
+        return Outcome(item.slug, item.action, "failed", explain(err), time.monotonic() - started)
     except Exception as err:  # one sandbox's surprise must not stop the others
         return Outcome(item.slug, item.action, "failed", f"{type(err).__name__}: {err}", time.monotonic() - started)
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandboxes.engine import EngineError
+from sandboxes.reconcile.model import explain
 from sandboxes.reconcile.parallel import fan_out
 from sandboxes.reconcile.ports import EnginePort
 
@@ -84,14 +85,14 @@ def _check(engine: EnginePort, remediator: EnginePort, slug: str, fix: bool) -> 
     try:
         report.changes, report.resources = refresh_preview(engine, slug)
     except EngineError as err:
-        report.error = str(err)
+        report.error = explain(err)
         return report
     if fix and report.drifted:
         try:
             remediate(remediator, slug)
             report.remediated = True
         except EngineError as err:
-            report.remediated, report.remediation_error = False, str(err)
+            report.remediated, report.remediation_error = False, explain(err)
     return report
 
 

@@ -14,6 +14,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from sandboxes.engine import EngineError, EngineFailed
+
 __all__ = [
     "Action",
     "FileProblem",
@@ -22,11 +24,29 @@ __all__ = [
     "PlanItem",
     "Reason",
     "ReconcileError",
+    "explain",
 ]
 
 
 class ReconcileError(RuntimeError):
     """The reconcile as a whole cannot run (e.g. the backend cannot be listed)."""
+
+
+def explain(err: EngineError) -> str:
+    """An engine error in one line a person can act on.
+
+    The driver's message is the engine's first ``error:`` line, which for provider errors
+    is often just "1 error occurred:"; the bullet lines of its detail say what happened
+    (e.g. a server-side apply conflict), so they are appended.
+    """
+    message = str(err)
+    if isinstance(err, EngineFailed) and err.detail:
+        lines = [line.strip() for line in err.detail.splitlines()]
+        bullets = [line.lstrip("*").strip() for line in lines if line.startswith("* ")]
+        extra = [b for b in bullets if b and b not in message]
+        if extra:
+            message = f"{message} {' / '.join(extra[:3])}"
+    return message
 
 
 class Action(StrEnum):
