@@ -79,8 +79,6 @@ class FakeEngine:
                 self.state[slug] = {"spec_hash": spec_hash(parse_spec(sf.spec.config_value())), "owner": sf.owner,
                                     "slug": slug}
                 self.parents[slug] = sf.spec.parent
-                if slug in self.refreshed:
-                    self.drift.pop(slug, None)
             return OperationResult(kind="up", result="succeeded", changes={"create": 3})
         finally:
             self._leave()
@@ -95,8 +93,9 @@ class FakeEngine:
                 for op in self.drift.get(slug, {}):
                     on_event({"type": "resource-done", "op": op, "urn": f"urn:pulumi:s::p::t::{slug}-web"})
                 on_event({"type": "summary", "changes": changes})
-            if not preview_only:
+            if not preview_only:  # the state takes the live values: the drift is no longer visible
                 self.refreshed.add(slug)
+                self.drift.pop(slug, None)
             stale = {"create": 3} if preview_only else changes  # the real driver's preview-only result: last update
             return OperationResult(kind="refresh", result="succeeded", changes=stale)
         finally:

@@ -231,3 +231,27 @@ def test_child_of_a_parent_that_expired_unborn_is_an_error(stacks, engine, ledge
     assert actions(plan) == {A: (Action.UNCHANGED, Reason.EXPIRED_NOT_CREATED),
                              B: (Action.ERROR, Reason.PARENT_MISSING)}
     assert "expired and was never created" in plan.by_slug()[B].detail
+
+
+def test_a_failed_remediation_is_remembered_although_the_refresh_hid_the_drift(stacks, engine, ledger) -> None:
+    from sandboxes.reconcile import check_drift
+
+    write_sandbox(stacks, A)
+    converge(stacks, engine, ledger)
+    engine.drift[A] = {"update": 1}
+    engine.fail[A] = "Server-Side Apply field conflict"
+    [report] = check_drift(engine, [A], remediate=True, ledger=ledger)
+    assert report.remediated is False and "conflict" in report.remediation_error
+    assert ledger.get(A).remediation_pending  # type: ignore[union-attr]
+    assert not engine.drift  # the refresh took the live values into the state
+    [again] = check_drift(engine, [A], ledger=ledger)
+    assert again.drifted and again.changes == {"remediation pending": 1}
+    plan = plan_of(stacks, engine, ledger)
+    assert actions(plan) == {A: (Action.UPDATE, Reason.DRIFT)}
+    assert "remediation pending" in plan.by_slug()[A].detail
+    del engine.fail[A]
+    engine.calls.clear()
+    assert all(o.status == "succeeded" for o in apply_plan(plan, engine, ledger))
+    assert engine.ops() == [("refresh", A), ("up", A)]
+    assert not ledger.get(A).remediation_pending  # type: ignore[union-attr]
+    assert not plan_of(stacks, engine, ledger).changes

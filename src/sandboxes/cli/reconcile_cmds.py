@@ -141,7 +141,8 @@ def reconcile_cmd(
             _render_plan(plan, show_unchanged)
         raise typer.Exit(int(code))
 
-    remediator = reconcile.open_engine(stacks_dir, force_conflicts=True)[0] if drift else None
+    needs_force = any(item.reason is reconcile.Reason.DRIFT for item in plan.changes)
+    remediator = reconcile.open_engine(stacks_dir, force_conflicts=True)[0] if needs_force else None
     if output is OutputFormat.JSON:
         outcomes = reconcile.apply_plan(plan, engine, ledger, parallel=parallel, remediator=remediator)
     else:
@@ -196,7 +197,8 @@ def drift_cmd(
              if item.action in (Action.UNCHANGED, Action.UPDATE, Action.KEEP)
              and item.reason is not reconcile.Reason.EXPIRED_NOT_CREATED]
     remediator = reconcile.open_engine(stacks_dir, force_conflicts=True)[0] if remediate else None
-    reports = reconcile.check_drift(engine, slugs, remediate=remediate, parallel=parallel, remediator=remediator)
+    reports = reconcile.check_drift(engine, slugs, remediate=remediate, parallel=parallel, remediator=remediator,
+                                    ledger=ledger)
     failed = any(r.error or r.remediated is False for r in reports) or plan.has_errors
     code = ExitCode.ERROR if failed else (ExitCode.CHANGES if any(r.drifted for r in reports) else ExitCode.OK)
     if output is OutputFormat.JSON:

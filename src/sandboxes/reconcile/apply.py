@@ -72,6 +72,8 @@ def _run(item: PlanItem, engine: EnginePort, remediator: EnginePort, ledger: Led
         return Outcome(item.slug, item.action, "succeeded", changes or "no resource changes",
                        time.monotonic() - started)
     except EngineError as err:
+        if item.reason is Reason.DRIFT:
+            ledger.set_remediation_pending(item.slug, True)
         return Outcome(item.slug, item.action, "failed", explain(err), time.monotonic() - started)
     except Exception as err:  # one sandbox's surprise must not stop the others
         return Outcome(item.slug, item.action, "failed", f"{type(err).__name__}: {err}", time.monotonic() - started)

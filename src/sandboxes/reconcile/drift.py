@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandboxes.engine import EngineError
+from sandboxes.reconcile.ledger import Ledger
 from sandboxes.reconcile.model import explain
 from sandboxes.reconcile.parallel import fan_out
 from sandboxes.reconcile.ports import EnginePort
@@ -80,25 +81,35 @@ class DriftReport:
                 "error": self.error, "remediated": self.remediated, "remediation_error": self.remediation_error}
 
 
-def _check(engine: EnginePort, remediator: EnginePort, slug: str, fix: bool) -> DriftReport:
+def _check(engine: EnginePort, remediator: EnginePort, slug: str, fix: bool, ledger: Ledger | None) -> DriftReport:
     report = DriftReport(slug)
+    entry = ledger.get(slug) if ledger is not None else None
     try:
         report.changes, report.resources = refresh_preview(engine, slug)
     except EngineError as err:
         report.error = explain(err)
         return report
+    if entry is not None and entry.remediation_pending and not report.changes:
+        # invisible to a refresh preview since a failed remediation refreshed it into the state
+        report.changes = {"remediation pending": 1}
     if fix and report.drifted:
         try:
             remediate(remediator, slug)
             report.remediated = True
         except EngineError as err:
             report.remediated, report.remediation_error = False, explain(err)
+        if ledger is not None:
+            ledger.set_remediation_pending(slug, not report.remediated)
     return report
 
 
 def check_drift(engine: EnginePort, slugs: list[str], remediate: bool = False, parallel: int = 4,
-                remediator: EnginePort | None = None) -> list[DriftReport]:
+                remediator: EnginePort | None = None, ledger: Ledger | None = None) -> list[DriftReport]:
     """A report per slug, in the order given; with ``remediate``, drifted stacks are put back
-    through ``remediator`` (an engine that forces field ownership; default ``engine``)."""
+    through ``remediator`` (an engine that forces field ownership; default ``engine``).
+
+    With ``ledger``, a failed remediation is remembered (its refresh already wrote the
+    out-of-band values into the state, so the next refresh preview would call it clean).
+    """
     fixer = remediator or engine
-    return fan_out(lambda slug: _check(engine, fixer, slug, remediate), slugs, parallel)
+    return fan_out(lambda slug: _check(engine, fixer, slug, remediate, ledger), slugs, parallel)

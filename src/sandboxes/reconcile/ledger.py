@@ -19,7 +19,7 @@ import json
 import os
 import tempfile
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,9 @@ class Entry:
     owner: str
     applied_at: str
     parent: str | None = None
+    # A drift remediation failed after its refresh: the state now holds the out-of-band values,
+    # so a refresh preview no longer sees the drift. Only this flag remembers that an up is owed.
+    remediation_pending: bool = False
 
 
 def default_path(directory: Path, backend: str) -> Path:
@@ -78,6 +81,13 @@ class Ledger:
         with self._lock:
             self._entries[slug] = Entry(spec_hash=spec_hash, owner=owner, applied_at=stamp, parent=parent)
             self._save()
+
+    def set_remediation_pending(self, slug: str, pending: bool) -> None:
+        with self._lock:
+            entry = self._entries.get(slug)
+            if entry is not None and entry.remediation_pending != pending:
+                self._entries[slug] = replace(entry, remediation_pending=pending)
+                self._save()
 
     def forget(self, slug: str) -> None:
         with self._lock:

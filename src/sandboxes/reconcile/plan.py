@@ -130,6 +130,10 @@ def build_plan(directory: Path, engine: EnginePort, ledger: Ledger, owner: str,
             to_probe.append(slug)
         elif entry.spec_hash != digest:
             item.action, item.reason = Action.UPDATE, Reason.SPEC_CHANGED
+        if exists and entry is not None and entry.remediation_pending:
+            changed_too = " (and the spec changed)" if item.action is Action.UPDATE else ""
+            item.action, item.reason = Action.UPDATE, Reason.DRIFT
+            item.detail = f"remediation pending: an earlier refresh took the drift into the state{changed_too}"
 
     # Stacks that exist but that the ledger does not know: their outputs say what was applied and by whom.
     def probe(slug: str) -> tuple[str, dict[str, object] | None, str]:
