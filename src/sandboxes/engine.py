@@ -181,19 +181,30 @@ class Engine:
     def _select(self, slug: str, create: bool = False) -> auto.Stack:
         self._preflight()
         ws = self._workspace()
-        try:
-            if create:
-                return auto.Stack.create_or_select(slug, ws)
-            return auto.Stack.select(slug, ws)
-        except auto.StackNotFoundError:
-            raise StackMissing(f"no stack {slug!r} in the backend") from None
-        except auto.CommandError as err:
-            raise _translate(err, slug) from None
+        for attempt in (1, 2):
+            try:
+                if create:
+                    return auto.Stack.create_or_select(slug, ws)
+                return auto.Stack.select(slug, ws)
+            except auto.StackNotFoundError:
+                raise StackMissing(f"no stack {slug!r} in the backend") from None
+            except auto.CommandError as err:
+                if attempt == 1 and "failed to load checkpoint" in str(err) and self.heal_backend():
+                    continue
+                raise _translate(err, slug) from None
+        raise AssertionError("unreachable")
 
     def stacks(self) -> list[str]:
         """Names of every stack of this project in the backend."""
         ws = self._workspace()
-        return sorted(s.name.rsplit("/", 1)[-1] for s in ws.list_stacks())
+        try:
+            listed = ws.list_stacks()
+        except auto.CommandError as err:
+            # One stack's half-written checkpoint breaks the listing of all: heal, then retry once.
+            if not self.heal_backend():
+                raise _translate(err, "(all stacks)") from None
+            listed = ws.list_stacks()
+        return sorted(s.name.rsplit("/", 1)[-1] for s in listed)
 
     # --- operations ------------------------------------------------------------------------
 
@@ -260,13 +271,18 @@ class Engine:
 
     # --- repair after a crash --------------------------------------------------------------
 
-    def stale_locks(self, slug: str) -> list[Path]:
-        """Lock files of the local file backend whose owning process is gone."""
+    def _file_state(self) -> Path | None:
         url = self.environment.backend_url
-        if not url.startswith("file://"):
-            return []
-        locks = Path(url.removeprefix("file://")) / ".pulumi" / "locks" / "organization" / PROJECT / slug
-        stale = []
+        return Path(url.removeprefix("file://")) / ".pulumi" if url.startswith("file://") else None
+
+    def _locks(self, slug: str) -> tuple[list[Path], list[Path]]:
+        """(stale, live) lock files of the local file backend for ``slug``."""
+        state = self._file_state()
+        if state is None:
+            return [], []
+        locks = state / "locks" / "organization" / PROJECT / slug
+        stale: list[Path] = []
+        live: list[Path] = []
         for lock in locks.glob("*.json") if locks.is_dir() else []:
             try:
                 info = json.loads(lock.read_text())
@@ -275,18 +291,57 @@ class Engine:
                 stale.append(lock)
                 continue
             if host and host != os.uname().nodename:
-                continue  # another machine's lock: never ours to break
+                live.append(lock)  # another machine's lock: never ours to break
+                continue
             try:
                 os.kill(pid, 0)
             except ProcessLookupError:
                 stale.append(lock)
             except PermissionError:
-                continue
-        return stale
+                live.append(lock)
+            else:
+                live.append(lock)
+        return stale, live
+
+    def stale_locks(self, slug: str) -> list[Path]:
+        """Lock files of the local file backend whose owning process is gone."""
+        return self._locks(slug)[0]
+
+    def heal_backend(self) -> list[str]:
+        """Undo what an engine killed mid-write leaves in a file backend, for stacks no live process holds.
+
+        The file backend writes a checkpoint to a temporary file, renames it, then writes an
+        ``.attrs`` sidecar; a SIGKILL in between leaves a ``.tmp`` file or an empty sidecar,
+        and then *every* command that lists stacks fails with ``EOF``. The sidecar is only
+        metadata, the temporary file was never the checkpoint, and a checkpoint that does not
+        parse is replaced by the backend's own ``.bak`` copy of the previous one.
+        """
+        state = self._file_state()
+        if state is None:
+            return []
+        done: list[str] = []
+        stacks_dir = state / "stacks" / PROJECT
+        for checkpoint in sorted(stacks_dir.glob("*.json")) if stacks_dir.is_dir() else []:
+            slug = checkpoint.name.removesuffix(".json")
+            if self._locks(slug)[1]:
+                continue  # a live update owns these files
+            for tmp in stacks_dir.glob(f"{checkpoint.name}.*.tmp"):
+                tmp.unlink(missing_ok=True)
+                done.append(f"{slug}: removed unfinished write {tmp.name}")
+            attrs = checkpoint.with_name(checkpoint.name + ".attrs")
+            if attrs.exists() and not _parses(attrs):
+                attrs.unlink()
+                done.append(f"{slug}: removed truncated {attrs.name}")
+            if not _parses(checkpoint):
+                backup = checkpoint.with_name(checkpoint.name + ".bak")
+                if backup.exists() and _parses(backup):
+                    checkpoint.write_bytes(backup.read_bytes())
+                    done.append(f"{slug}: restored the previous checkpoint from {backup.name}")
+        return done
 
     def repair(self, slug: str, on_event: EventSink | None = None) -> list[str]:
         """Bring a stack back after a killed update: break a dead process's lock, clear pending ops, refresh."""
-        done: list[str] = []
+        done: list[str] = self.heal_backend()
         for lock in self.stale_locks(slug):
             lock.unlink(missing_ok=True)
             done.append(f"removed stale lock {lock.name}")
@@ -307,6 +362,14 @@ class Engine:
         self.refresh(slug, on_event=on_event)
         done.append("refreshed")
         return done
+
+
+def _parses(path: Path) -> bool:
+    try:
+        json.loads(path.read_bytes() or b"!")
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _events(sink: EventSink | None) -> Callable[[auto.EngineEvent], None] | None:
