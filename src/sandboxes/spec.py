@@ -303,8 +303,10 @@ class SandboxSpec(_Model):
 
     @model_validator(mode="after")
     def _coherent(self) -> SandboxSpec:
-        if self.data in (DataMode.COPY,) and self.parent is None:
-            raise ValueError("data 'copy' copies the parent sandbox: set 'parent' to the slug of the sandbox to copy")
+        if self.data in (DataMode.COPY, DataMode.MASKED_COPY) and self.parent is None:
+            raise ValueError(
+                f"data {self.data.value!r} copies from the parent: set 'parent' to the slug of the sandbox to copy"
+            )
         if self.parent is not None and self.parent == self.slug:
             raise ValueError("a sandbox cannot be its own parent: 'parent' must name another sandbox")
         visible = self.settings.product_selection.visible_modules

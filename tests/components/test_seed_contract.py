@@ -51,7 +51,7 @@ def run_seed(container: dict[str, Any]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, cwd=SEED_JOBS, env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
-pytestmark = pytest.mark.skipif(not (SEED_JOBS / "sandbox_seed" / "cli.py").exists(), reason="seed-jobs not present")
+
 
 
 @pytest.mark.parametrize(
