@@ -235,7 +235,8 @@ def vehicle_plan(device_id: str, day: int) -> Plan:
     goal_time, goal_soc = (ready1, target1) if ready1 <= end else (end, soc6_next)
     # Use 12..50 % of the battery, but never more than the night can put back at wallbox power.
     reachable = 100.0 * p * (goal_time - charge_start) / H / cap * 0.98
-    soc_home = max(target - (12.0 + 38.0 * u[9]), goal_soc - reachable, 15.0)
+    # Never home above the night's goal (a plugged-in car does not discharge) nor above this morning's SoC.
+    soc_home = min(max(target - (12.0 + 38.0 * u[9]), goal_soc - reachable, 15.0), goal_soc, target)
     used = (target - soc_home) / 100.0 * cap
     legs = (0.4 * used, 0.2 * used, 0.4 * used)
     durs = [max(lo + span * ui, e / DRIVE_MAX_KW * H) for (lo, span, ui), e in
@@ -253,7 +254,7 @@ def vehicle_plan(device_id: str, day: int) -> Plan:
         const(arrive - durs[2], arrive, -legs[2] / durs[2] * H, "driving", False),
         const(arrive, plug, 0.0, "parked", False),
         const(plug, charge_start, 0.0, "scheduled", True),
-        const(charge_start, goal_time, night_kw, "charging", True),
+        const(charge_start, goal_time, night_kw, "charging" if night_kw > 0 else "complete", True),
         const(goal_time, end, 0.0, "complete", True),
     ]
     return make_plan(start, end, soc6, cap, segs)

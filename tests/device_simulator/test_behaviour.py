@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 
 from device_simulator.model import device_spec
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ._util import at, batteries, days, population, solars, vehicles
@@ -22,6 +22,7 @@ fleet_settings = settings(max_examples=12, deadline=None)
 # ------------------------------------------------------------------------------------------------ vehicles
 @settings(deadline=None)  # the machine may be busy; no timing assertions here
 @given(dev=vehicles(), day=days, hour=st.floats(min_value=21.0, max_value=29.999))
+@example(dev="veh-e5a95a4d8b1e", day=14926, hour=22.0)  # once came home above the night goal
 def test_vehicle_night_always_plugged_in(dev: str, day: int, hour: float) -> None:
     s = at(dev, day, hour)
     assert s.plugged_in is True
