@@ -30,11 +30,15 @@ ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
 pytestmark = [
     pytest.mark.images,
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root (mmdebstrap --mode=root, podman system store)"),
-    pytest.mark.skipif(
-        shutil.which("podman") is None or shutil.which("mmdebstrap") is None,
-        reason="podman/mmdebstrap missing: run .ci/install-image-tools",
-    ),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _image_tools() -> None:
+    """A missing tool is a failure with the fix, never a skip: CI installs them (.ci/install-image-tools)."""
+    absent = [tool for tool in ("podman", "mmdebstrap") if shutil.which(tool) is None]
+    if absent:
+        pytest.fail(f"{', '.join(absent)} missing: run .ci/install-image-tools", pytrace=False)
 
 
 def podman(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
