@@ -25,7 +25,7 @@ class FakeHost(HostProbe):
         }
         self.nft_ok = True
         self.taken: list[Listener] = []
-        self.toolchain: set[str] = {"kubelet", "kube-proxy", "coredns"}
+        self.toolchain: set[str] = {"kubelet", "kube-proxy", "coredns", "traefik"}
         self.__dict__.update(overrides)
 
     def platform(self) -> str:

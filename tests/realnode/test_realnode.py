@@ -139,6 +139,32 @@ def test_service_by_name_exec_and_port_forward(real_node: str) -> None:
         forward.wait(timeout=10)
 
 
+def test_ingress_answers_on_localhost(real_node: str) -> None:
+    """Traefik on 127.0.0.1:80 serves an Ingress of class sandboxes at http://<name>.sandboxes.localhost."""
+    from sandboxes.cluster import ingress
+
+    _kubectl("wait", "-n", NS, "pod/web", "--for=condition=Ready", "--timeout=60s", timeout=70)
+    host = "web.sandboxes.localhost"
+    _apply({
+        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web", "namespace": NS},
+        "spec": {"ingressClassName": ingress.INGRESS_CLASS, "rules": [{"host": host, "http": {"paths": [{
+            "path": "/", "pathType": "Prefix",
+            "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]},
+    })
+    out = ""
+    for _ in range(50):
+        # curl resolves *.localhost to loopback itself (glibc does not without nss-myhostname)
+        proc = subprocess.run(["curl", "-s", "--max-time", "2", f"http://{host}/"], capture_output=True, text=True,
+                              check=False)
+        out = proc.stdout
+        if "hello-from-web" in out:
+            break
+        time.sleep(0.3)
+    assert "hello-from-web" in out
+    status = json.loads(_kubectl("get", "ingress", "-n", NS, "web", "-o", "json").stdout)["status"]
+    assert status["loadBalancer"]["ingress"][0]["ip"] == "127.0.0.1"
+
+
 def test_kubelet_refuses_anonymous_requests(real_node: str) -> None:
     for path in ("/pods", "/exec/x/y/z", "/healthz/../pods"):
         proc = subprocess.run(

@@ -53,6 +53,7 @@ from pathlib import Path
 
 import yaml
 
+from sandboxes.cluster import ingress
 from sandboxes.environment import embedded_kubeconfig
 from sandboxes.paths import cache_dir, toolchain_bin_dir
 
@@ -75,7 +76,7 @@ PROXY_HEALTHZ_PORT = 10256
 PROXY_METRICS_PORT = 10249
 DNS_PORT = 53
 DNS_READY_PORT = 8181
-PROCESSES = ("containerd", "coredns", "kubelet", "kube-proxy")
+PROCESSES = ("containerd", "coredns", "kubelet", "kube-proxy", "traefik")
 _HERE = Path(__file__).parent
 
 Progress = Callable[[str], None]
@@ -204,7 +205,7 @@ REQUIRED_COMMANDS = (
 )
 REQUIRED_CNI_PLUGINS = ("bridge", "host-local", "portmap", "loopback")
 NODE_TOOLCHAIN = (("kubelet", "make toolchain-node"), ("kube-proxy", "make toolchain-node"),
-                  ("coredns", "make toolchain-node"))
+                  ("coredns", "make toolchain-node"), ("traefik", "make toolchain-node"))
 
 
 def _port_wants() -> dict[str, list[tuple[str, str, int]]]:
@@ -212,6 +213,7 @@ def _port_wants() -> dict[str, list[tuple[str, str, int]]]:
         "kubelet": [("tcp", GATEWAY, KUBELET_PORT), ("tcp", "127.0.0.1", KUBELET_HEALTHZ_PORT)],
         "kube-proxy": [("tcp", "127.0.0.1", PROXY_HEALTHZ_PORT), ("tcp", "127.0.0.1", PROXY_METRICS_PORT)],
         "coredns": [("udp", GATEWAY, DNS_PORT), ("tcp", GATEWAY, DNS_PORT), ("tcp", "127.0.0.1", DNS_READY_PORT)],
+        "traefik": ingress.ports(),
     }
 
 
@@ -953,10 +955,18 @@ def _start_all(say: Progress, dead: list[str]) -> None:
         config = _write_proxy_config(proxy_kc)
         say("real node: starting kube-proxy (nftables)")
         _start("kube-proxy", [_bin("kube-proxy"), "--config", str(config)])
+    if "traefik" in dead:
+        _apply(ingress.RBAC)
+        token = _kubectl("create", "token", ingress.SERVICE_ACCOUNT, "-n", "kube-system",
+                         "--duration", ingress.TOKEN_DURATION).stdout.strip()
+        config = ingress.write_config(node_dir() / "traefik", _server(), _kwok_pki() / "ca.crt", token)
+        say(f"real node: starting the ingress controller (Traefik) on {ingress.HTTP_ADDRESS}:{ingress.HTTP_PORT}")
+        _start("traefik", [_bin("traefik"), f"--configFile={config}"])
     _wait("CoreDNS ready", lambda: _http_ok(f"http://127.0.0.1:{DNS_READY_PORT}/ready"), 60, "coredns")
     _wait(f"node {NODE_NAME} Ready", lambda: (_node_conditions() or {}).get("Ready") == "True", 90, "kubelet")
     _wait("kube-proxy healthy", lambda: _http_ok(f"http://127.0.0.1:{PROXY_HEALTHZ_PORT}/healthz"), 60,
           "kube-proxy")
+    _wait("Traefik ready", lambda: _http_ok(ingress.ping_url()), 60, "traefik")
     say(f"real node {NODE_NAME} Ready (label {NODE_LABEL})")
 
 
@@ -1091,7 +1101,7 @@ def down(progress: Progress | None = None, api_reachable: bool = True) -> bool:
             _drain(say)
         except (RealNodeError, OSError, subprocess.SubprocessError) as err:
             say(f"real node: drain failed ({err}); stopping processes directly")
-    for name in ("kube-proxy", "kubelet", "coredns"):
+    for name in ("traefik", "kube-proxy", "kubelet", "coredns"):
         _stop(name)
     if _alive("containerd"):
         for line in ctr("tasks", "ls", check=False).stdout.splitlines()[1:]:

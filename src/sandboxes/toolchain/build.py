@@ -254,6 +254,20 @@ def build_coredns(ctx: BuildContext, out: Path) -> None:
     )
 
 
+def build_traefik(ctx: BuildContext, out: Path) -> None:
+    """Traefik, the real node's ingress controller, from the wrapper module pinning github.com/traefik/traefik/v3."""
+    v = _node_pin("traefik")
+    ctx.run(
+        [
+            "go", "build", "-o", str(out / "traefik"),
+            "-ldflags", _ldflags(("github.com/traefik/traefik/v3/pkg/version.Version", v)),
+            "github.com/traefik/traefik/v3/cmd/traefik",
+        ],
+        cwd=_wrapper("traefik"),
+        extra_env={"CGO_ENABLED": "0"},
+    )
+
+
 def _node_pin(section: str) -> str:
     """Pins of the real node's extra components (read here so Pins stays as it is)."""
     import tomllib
@@ -368,6 +382,8 @@ def components(pins: Pins | None = None) -> list[Component]:
                   group="node"),
         Component("coredns", _node_pin("coredns"), ("coredns",), build_coredns, ("-version",),
                   same_minor(_node_pin("coredns")), group="node"),
+        Component("traefik", _node_pin("traefik"), ("traefik",), build_traefik, ("version",),
+                  same_minor(_node_pin("traefik")), group="node"),
     ]
 
 
