@@ -187,14 +187,29 @@ def test_kwok_keeps_to_its_own_nodes(real_node: str) -> None:
     assert embedded.status().healthy
 
 
+def _sandboxctl(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(Path(sys.executable).parent / "sandboxctl"), *args], capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
 def test_dead_process_is_reported_and_restarted(real_node: str) -> None:
+    healthy = _sandboxctl("cluster", "status", "-o", "json")
+    assert healthy.returncode == 0, healthy.stderr
+    assert json.loads(healthy.stdout)["real_node"]["healthy"] is True
     pid = int((realnode.node_dir() / "pids" / "kube-proxy.pid").read_text())
     os.kill(pid, 9)
     time.sleep(0.5)
     st = realnode.status()
     assert not st.processes["kube-proxy"]
     assert any("kube-proxy" in p for p in st.problems)
-    realnode.up()
+    broken = _sandboxctl("cluster", "status", "-o", "json")
+    assert broken.returncode == 69
+    report = json.loads(broken.stdout)["real_node"]
+    assert report["processes"]["kube-proxy"] is False and report["processes"]["kubelet"] is True
+    # `cluster up` (no flag needed once the real node exists) restarts exactly what died
+    restarted = _sandboxctl("cluster", "up")
+    assert restarted.returncode == 0, restarted.stderr
+    assert "starting kube-proxy" in restarted.stderr and "starting the kubelet" not in restarted.stderr
     assert realnode.status().healthy
 
 
