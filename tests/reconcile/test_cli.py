@@ -140,3 +140,18 @@ def test_remediation_engine_forces_field_ownership(monkeypatch: pytest.MonkeyPat
     exports = forced.environment.exports()  # type: ignore[attr-defined]
     assert exports["PULUMI_K8S_ENABLE_PATCH_FORCE"] == "true"
     assert exports["PULUMI_BACKEND_URL"] == plain.environment.exports()["PULUMI_BACKEND_URL"]  # type: ignore[attr-defined]
+
+
+def test_reconcile_drift_flag_plans_and_applies_drift(cli, stacks: Path, engine: FakeEngine) -> None:  # type: ignore[no-untyped-def]
+    write_sandbox(stacks, A)
+    assert cli("reconcile", "--apply").exit_code == 2
+    engine.drift[A] = {"update": 1}
+    assert cli("reconcile").exit_code == 0  # drift is only looked for with --drift
+    result = cli("reconcile", "--drift", "-o", "json")
+    assert result.exit_code == 2
+    [item] = json.loads(result.stdout)["items"]
+    assert (item["action"], item["reason"], item["detail"]) == ("update", "drift found", "1 to update")
+    engine.calls.clear()
+    assert cli("reconcile", "--drift", "--apply").exit_code == 2
+    assert [c for c in engine.ops() if c[0] in ("refresh", "up")] == [("refresh", A), ("up", A)]
+    assert cli("reconcile", "--drift").exit_code == 0
