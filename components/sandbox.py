@@ -22,7 +22,7 @@ from .devices import DeviceSimulator, DeviceSimulatorArgs
 from .ingress import SandboxIngress, SandboxIngressArgs
 from .integrations import DisabledIntegrations, DisabledIntegrationsArgs
 from .namespace import SandboxNamespace, SandboxNamespaceArgs
-from .seed_job import SeedJob, SeedJobArgs, check_seed_policy
+from .seed_job import PARENT_STACK_PREFIX, SeedJob, SeedJobArgs, check_seed_policy
 from .workload import Workload, WorkloadArgs
 
 __all__ = ["Sandbox", "SandboxArgs"]
@@ -51,8 +51,18 @@ class Sandbox(pulumi.ComponentResource):
         super().__init__("sandboxes:index:Sandbox", name, None, opts)
         spec, defaults = args.spec, args.defaults
 
+        # A parent that does not exist must stop the sandbox before anything reaches the cluster:
+        # every Kubernetes object goes through this provider, and the provider waits for the
+        # parent's stack to be read.
+        parent_stack = (
+            pulumi.StackReference(f"{PARENT_STACK_PREFIX}{spec.parent}", opts=pulumi.ResourceOptions(parent=self))
+            if spec.parent is not None
+            else None
+        )
         provider = k8s.Provider(
-            f"{name}-kubernetes", enable_config_map_mutable=True, opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-kubernetes",
+            enable_config_map_mutable=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[parent_stack] if parent_stack else None),
         )
         child = pulumi.ResourceOptions(parent=self, providers={"kubernetes": provider})
 
@@ -88,6 +98,7 @@ class Sandbox(pulumi.ComponentResource):
                 namespace=ns.name,
                 database_secret_name=database.secret_name,
                 database_ready=database.ready(),
+                parent_stack=parent_stack,
             ),
             child,
         )

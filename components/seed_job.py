@@ -143,6 +143,8 @@ class SeedJobArgs:
     namespace: pulumi.Input[str]
     database_secret_name: pulumi.Input[str]
     database_ready: pulumi.Input[list[pulumi.Resource]] | None = None
+    # The parent's stack, read once by the Sandbox (None: read it here when copying).
+    parent_stack: pulumi.StackReference | None = None
 
 
 class SeedJob(pulumi.ComponentResource):
@@ -160,7 +162,9 @@ class SeedJob(pulumi.ComponentResource):
         if container_args.parent_database_secret is not None and spec.parent is not None:
             # The parent's URL is a secret output of the parent's stack; it is copied into this
             # namespace so the seed pod reads it like its own, never through config or args.
-            parent_stack = pulumi.StackReference(f"{PARENT_STACK_PREFIX}{spec.parent}", opts=child)
+            parent_stack = args.parent_stack or pulumi.StackReference(
+                f"{PARENT_STACK_PREFIX}{spec.parent}", opts=child
+            )
             parent_url = pulumi.Output.secret(parent_stack.require_output("database_url"))
             parent_secret = k8s.core.v1.Secret(
                 f"{name}-parent-db",
