@@ -255,3 +255,24 @@ def test_a_failed_remediation_is_remembered_although_the_refresh_hid_the_drift(s
     assert engine.ops() == [("refresh", A), ("up", A)]
     assert not ledger.get(A).remediation_pending  # type: ignore[union-attr]
     assert not plan_of(stacks, engine, ledger).changes
+
+
+def test_another_directorys_sandbox_is_not_adopted(tmp_path, engine) -> None:
+    from sandboxes.reconcile import default_path
+
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    mine.mkdir()
+    theirs.mkdir()
+    their_ledger = Ledger(default_path(theirs, "fake://"), directory=theirs, backend="fake://")
+    write_sandbox(theirs, A)
+    engine.stacks_dir = theirs
+    converge(theirs, engine, their_ledger)
+    engine.stacks_dir = mine
+    write_sandbox(mine, A)  # the same slug declared in a second directory
+    write_sandbox(mine, B)
+    my_ledger = Ledger(default_path(mine, "fake://"), directory=mine, backend="fake://")
+    plan = build_plan(mine, engine, my_ledger, "git:mine", PlanOptions(at=NOW, prune=True))
+    assert actions(plan) == {A: (Action.ERROR, Reason.FOREIGN_OWNER), B: (Action.CREATE, Reason.NEW_FILE)}
+    assert str(theirs) in plan.by_slug()[A].detail
+    apply_plan(plan, engine, my_ledger)
+    assert engine.ops("up").count(("up", A)) == 1 and my_ledger.get(A) is None  # only their own apply

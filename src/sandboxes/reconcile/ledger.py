@@ -67,6 +67,29 @@ class Ledger:
             # A damaged cache is dropped, not trusted: the planner rebuilds from stack outputs.
             self._entries = {}
 
+    def claims_elsewhere(self) -> dict[str, str]:
+        """Slugs that other directories' ledgers on this machine (same backend) applied: slug -> directory.
+
+        A stack that this directory's ledger does not know is adopted from its outputs only
+        if no other reconciled directory here claims it; across machines, only an ``owner``
+        output naming a manager (``sandbox:owner: git:<dir>`` in the file) can tell.
+        """
+        claims: dict[str, str] = {}
+        for other in sorted(self.path.parent.glob("*.json")) if self.path.parent.is_dir() else []:
+            if other == self.path:
+                continue
+            try:
+                raw = json.loads(other.read_text())
+            except (OSError, ValueError):
+                continue
+            if raw.get("version") != VERSION or raw.get("backend") != self.backend:
+                continue
+            if raw.get("directory") == self.directory:
+                continue
+            for slug in raw.get("entries", {}):
+                claims.setdefault(slug, str(raw.get("directory", other.name)))
+        return claims
+
     def get(self, slug: str) -> Entry | None:
         with self._lock:
             return self._entries.get(slug)

@@ -142,6 +142,14 @@ def build_plan(directory: Path, engine: EnginePort, ledger: Ledger, owner: str,
         except EngineError as err:
             return slug, None, str(err)
 
+    elsewhere = ledger.claims_elsewhere() if to_probe else {}
+    for slug in [s for s in to_probe if s in elsewhere]:
+        to_probe.remove(slug)
+        item = items[slug]
+        item.action, item.reason = Action.ERROR, Reason.FOREIGN_OWNER
+        item.detail = f"stack {slug} was applied by the reconcile of {elsewhere[slug]}: this directory leaves it"
+        plan.problems.append(FileProblem(desired[slug].path, item.detail, slug))
+
     for slug, outputs, error in fan_out(probe, to_probe, opts.parallel):
         item = items[slug]
         if outputs is None:
