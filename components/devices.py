@@ -4,6 +4,10 @@ Only made when ``spec.devices_enabled`` (by default: preconfigured data). It is 
 double inside the sandbox, so it is reachable from the workload pods and nothing else:
 the namespace's same-namespace rule leaves devices pods out, and the rule here lets in
 only ``app.kubernetes.io/component: web`` of this sandbox.
+
+``SIMULATOR_PRESEED`` registers, at start-up, the devices that preconfigured seed data links to
+drivers and locations (same per-size counts as the seed program, see ``sizes.simulator_preseed``),
+so the web app finds every linked device without a POST to the simulator first.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from .defaults import ProjectDefaults
 from .labels import COMPONENT_DEVICES, COMPONENT_WEB, sandbox_labels, selector_labels
 from .naming import ObjectNames
 from .podsecurity import container_security_context, pod_security_context
-from .sizes import preset
+from .sizes import preset, simulator_preseed
 
 __all__ = ["DEVICES_COMMAND", "DEVICES_PORT", "DeviceSimulator", "DeviceSimulatorArgs", "devices_url"]
 
@@ -60,7 +64,10 @@ class DeviceSimulator(pulumi.ComponentResource):
                     "image": args.defaults.devices_image,
                     "imagePullPolicy": "IfNotPresent",
                     "command": list(DEVICES_COMMAND),
-                    "env": [{"name": "SANDBOX_SLUG", "value": spec.slug}],
+                    "env": [
+                        {"name": "SANDBOX_SLUG", "value": spec.slug},
+                        {"name": "SIMULATOR_PRESEED", "value": simulator_preseed(spec.platform.size, spec.modules)},
+                    ],
                     "ports": [{"name": "http", "containerPort": DEVICES_PORT, "protocol": "TCP"}],
                     "securityContext": container_security_context(),
                     "resources": preset(spec.platform.size).container.as_k8s(),

@@ -3,16 +3,26 @@
 Every number that depends on ``spec.platform.size`` comes from here: the namespace's
 ResourceQuota and LimitRange, the database volume and each container's requests and
 limits. The quota leaves room for every pod a sandbox runs at once (web, a second web
-pod during a rolling update, database, seed job, device simulator).
+pod during a rolling update, database, seed job, device simulator). It also holds how many
+simulated devices the device simulator preseeds (``SIMULATOR_PRESEED``) per size.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sandboxes.spec import Size
+from sandboxes.spec import Module, Size
 
-__all__ = ["SIZE_PRESETS", "ContainerResources", "SizePreset", "preset"]
+__all__ = [
+    "DEVICE_KIND_MODULE",
+    "SIMULATED_DEVICE_COUNTS",
+    "SIZE_PRESETS",
+    "ContainerResources",
+    "SizePreset",
+    "preset",
+    "simulator_preseed",
+]
 
 
 @dataclass(frozen=True)
@@ -78,3 +88,28 @@ SIZE_PRESETS: dict[Size, SizePreset] = {
 
 def preset(size: Size) -> SizePreset:
     return SIZE_PRESETS[Size(size)]
+
+
+# Simulated devices the preconfigured seed data links, per size: vehicles to MSP drivers, batteries and
+# solar inverters to CPO locations. The seed image cannot be imported here (separate images), so this is a
+# copy of ``seed-jobs/sandbox_seed/devices.py:DEVICE_COUNTS``; the contract test
+# tests/components/test_devices_preseed_contract.py fails if the two drift apart.
+SIMULATED_DEVICE_COUNTS: dict[Size, dict[str, int]] = {
+    Size.SMALL: {"vehicle": 20, "battery": 10, "solar_inverter": 10},
+    Size.MEDIUM: {"vehicle": 200, "battery": 100, "solar_inverter": 100},
+    Size.LARGE: {"vehicle": 2000, "battery": 1000, "solar_inverter": 1000},
+}
+DEVICE_KIND_MODULE: dict[str, Module] = {"vehicle": Module.MSP, "battery": Module.CPO, "solar_inverter": Module.CPO}
+
+
+def simulator_preseed(size: Size, modules: Iterable[Module | str]) -> str:
+    """``SIMULATOR_PRESEED`` value (``kind=N,...``) registering exactly the devices the seed data links.
+
+    The simulator registers ``device_id(kind, 0..N-1)``, the ids the seed program writes; a kind whose
+    module the sandbox lacks is left out (the seed links none of it).
+    """
+    chosen = {Module(m) for m in modules}
+    return ",".join(
+        f"{kind}={n}" for kind, n in SIMULATED_DEVICE_COUNTS[Size(size)].items()
+        if DEVICE_KIND_MODULE[kind] in chosen and n > 0
+    )

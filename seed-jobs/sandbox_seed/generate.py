@@ -25,6 +25,7 @@ import psycopg
 from psycopg import sql
 
 from sandbox_seed import data
+from sandbox_seed.devices import device_counts, device_id
 
 log = logging.getLogger("sandbox_seed")
 
@@ -121,6 +122,11 @@ class Plan:
     def n_cards(self) -> int:
         return 50 * self.scale if self.msp else 0
 
+    @cached_property
+    def devices(self) -> dict[str, int]:
+        """Simulated devices per kind: vehicles need drivers (MSP), batteries and solar inverters locations (CPO)."""
+        return device_counts(self.size, self.modules, n_drivers=self.n_drivers, n_locations=self.n_locations)
+
     def counts(self) -> dict[str, int]:
         s = self.scale
         return {
@@ -143,6 +149,7 @@ class Plan:
             "integration_settings": len(data.INTEGRATIONS),
             "optins": 2,
             "web_panels": len(data.WEB_PANELS),
+            "simulated_devices": sum(self.devices.values()),
         }
 
     def rng(self, table: str) -> random.Random:
@@ -253,6 +260,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "integration_settings": ("id", "provider_id", "system", "endpoint_url", "api_key", "auto_sync", "enabled"),
     "optins": ("id", "provider_id", "kind", "enabled"),
     "web_panels": ("id", "provider_id", "name", "url", "visible"),
+    "simulated_devices": ("device_id", "kind", "driver_id", "location_id", "created_at"),
 }
 
 
@@ -492,6 +500,16 @@ def gen_optins(p: Plan) -> Iterator[str]:
 def gen_web_panels(p: Plan) -> Iterator[str]:
     for i, (name, path) in enumerate(data.WEB_PANELS, 1):
         yield _row(i, 1, name, "{{ base_url }}" + path, True)
+
+
+def gen_simulated_devices(p: Plan) -> Iterator[str]:
+    """``device_id(kind, i)`` linked to driver/location ``i + 1``: the simulator preseeds indices 0..N-1."""
+    for kind, n in p.devices.items():
+        for i in range(n):
+            driver = i + 1 if kind == "vehicle" else None
+            location = None if kind == "vehicle" else i + 1
+            yield _row(device_id(kind, i), kind, driver, location,
+                       ts(p.now - 200 * DAY + _mix(p.salt + 14, i) % (150 * DAY)))
 
 
 GENERATORS: dict[str, Callable[[Plan], Iterator[str]]] = {

@@ -34,7 +34,12 @@ BUSINESS_TABLES: tuple[str, ...] = (
     "integration_settings",
     "optins",
     "web_panels",
+    "simulated_devices",
 )
+
+# Tables whose ``id`` is an identity column (explicit ids in loads and copies, so their sequences need a
+# bump afterwards). simulated_devices is keyed by the simulator's device id and has no sequence.
+IDENTITY_TABLES: tuple[str, ...] = tuple(t for t in BUSINESS_TABLES if t != "simulated_devices")
 
 CPO_TABLES = frozenset({"locations", "charge_stations", "evses", "connectors"})
 MSP_TABLES = frozenset({"drivers", "charge_cards"})
@@ -94,7 +99,7 @@ def truncate_all(conn: psycopg.Connection) -> None:
     )
 
 
-def sync_identities(conn: psycopg.Connection, tables: Iterable[str] = BUSINESS_TABLES) -> None:
+def sync_identities(conn: psycopg.Connection, tables: Iterable[str] = IDENTITY_TABLES) -> None:
     """Move each identity sequence past max(id): loads set explicit ids, the app must not collide later."""
     for t in tables:
         conn.execute(

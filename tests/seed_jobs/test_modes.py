@@ -24,7 +24,7 @@ pytestmark = pytest.mark.postgres
 BUSINESS = (
     "providers", "roles", "users", "tariffs", "locations", "charge_stations", "evses", "connectors", "drivers",
     "charge_cards", "charging_sessions", "invoices", "mailboxes", "support_tickets", "scheduled_tasks",
-    "app_authorizations", "integration_settings", "optins", "web_panels",
+    "app_authorizations", "integration_settings", "optins", "web_panels", "simulated_devices",
 )
 CPO_ONLY = ("locations", "charge_stations", "evses", "connectors")
 MSP_ONLY = ("drivers", "charge_cards")
@@ -52,7 +52,7 @@ def test_blank_is_schema_only(fresh_database: str) -> None:
     assert "seeded" in proc.stdout
     assert set(BUSINESS) <= public_tables(fresh_database)
     assert sum(counts(fresh_database).values()) == 0
-    assert scalar(fresh_database, "SELECT max(version) FROM schema_migrations") == 2
+    assert scalar(fresh_database, "SELECT max(version) FROM schema_migrations") == 3
     (rec,) = records(fresh_database)
     assert rec[:6] == ("succeeded", "blank", "cpo", "small", 42, "sandbox-a34g56")
 
