@@ -39,6 +39,24 @@ def _local_images() -> dict[str, str]:
         raise ValueError(str(err)) from None
 
 
+def _embedded_real_node() -> dict[str, str]:
+    """The embedded cluster's real node, when it runs and the stack targets that cluster.
+
+    Where config selects no node, sandbox pods go to the node that really runs containers
+    (``sandboxctl cluster up --real-node``); kwok's nodes keep simulating everything else.
+    """
+    import os
+    from pathlib import Path
+
+    from sandboxes.cluster import realnode
+    from sandboxes.environment import embedded_kubeconfig
+
+    kubeconfig = os.environ.get("KUBECONFIG")
+    if kubeconfig and Path(kubeconfig) != embedded_kubeconfig():
+        return {}
+    return {realnode.NODE_LABEL_KEY: realnode.NODE_LABEL_VALUE} if realnode.enabled() else {}
+
+
 @dataclass(frozen=True)
 class ProjectDefaults:
     base_domain: str = "sandboxes.localhost"
@@ -66,5 +84,5 @@ class ProjectDefaults:
             postgres_image=cfg.get("postgresImage") or built.get("postgres") or base.postgres_image,
             devices_image=cfg.get("devicesImage") or built.get("device-simulator") or base.devices_image,
             allow_masked_copy=bool(cfg.get_bool("allowMaskedCopy") or False),
-            node_selector=parse_node_selector(cfg.get("workloadNodeSelector") or ""),
+            node_selector=parse_node_selector(cfg.get("workloadNodeSelector") or "") or _embedded_real_node(),
         )
