@@ -22,8 +22,23 @@ toolchain: venv
 toolchain-node: venv
 	$(PY) -m sandboxes.toolchain build --node $(TOOLCHAIN_FLAGS)
 
-cluster: toolchain
+# On Linux as root the embedded cluster gets a real node (containerd, kubelet, CNI, kube-proxy,
+# CoreDNS, Traefik) that really runs the sandboxes' pods from locally built images; elsewhere
+# (or with REAL_NODE=0) kwok's simulated nodes only.
+REAL_NODE ?= $(shell [ "$$(id -u)" = 0 ] && [ "$$(uname -s)" = Linux ] && echo 1 || echo 0)
+NODE_SOCKET = $$($(PY) -c 'from sandboxes.cluster.realnode import node_dir; print(node_dir() / "containerd" / "containerd.sock")')
+
+cluster: venv
+ifeq ($(REAL_NODE),1)
+	bash .ci/install-node-tools
+	bash .ci/install-image-tools
+	$(MAKE) toolchain-node
+	$(SANDBOXCTL) cluster up --real-node
+	$(PY) -m sandboxes.images build --containerd-socket "$(NODE_SOCKET)" $(IMAGES_FLAGS)
+else
+	$(MAKE) toolchain
 	$(SANDBOXCTL) cluster up
+endif
 
 cluster-down: venv
 	$(SANDBOXCTL) cluster down
@@ -31,11 +46,11 @@ cluster-down: venv
 demo: cluster
 	$(SANDBOXCTL) demo
 
-test: toolchain
+test: toolchain-node
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: venv
-	$(PY) -m pytest -m "not engine" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not engine and not realnode and not images" $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check src components __main__.py tests seed-jobs bench device-simulator workload
