@@ -36,7 +36,7 @@ def test_rewrite_keeps_engine_and_hand_written_keys(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        ("config: [unclosed", "malformed YAML at line 1"),
+        ("config: [unclosed", "malformed YAML at line"),
         ("- a\n- b\n", "mapping"),
         ("config:\n  other: 1\n", "missing 'sandbox:spec'"),
         ("config:\n  sandbox:spec:\n    slug: sandbox-a34g56\n    name: x\n    modules: [cpo]\n    extra: 1\n",
