@@ -82,3 +82,23 @@ def test_an_incompatible_installed_binary_is_not_used(cache: Path, tmp_path: Pat
     outcome = obtain(Component("tool", "1.34.4", ("tool",), _writes_binary, compatible=same_minor("1.34.4")),
                      _ctx(tmp_path))
     assert outcome.source == "built"
+
+
+def test_a_provider_already_in_the_plugin_cache_is_not_built(cache: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from sandboxes.toolchain.build import in_plugin_cache
+
+    home = tmp_path / "pulumi-home"
+    plugin = home / "plugins" / "resource-kubernetes-v4.24.0" / "pulumi-resource-kubernetes"
+    plugin.parent.mkdir(parents=True)
+    plugin.write_text("#!/bin/sh\n")
+    monkeypatch.setenv("PULUMI_HOME", str(home))
+
+    def never(ctx: BuildContext, out: Path) -> None:
+        raise AssertionError("must not build")
+
+    component = Component("pulumi-resource-kubernetes", "4.24.0", ("pulumi-resource-kubernetes",), never,
+                          expose=False, installed=in_plugin_cache("kubernetes", "4.24.0"))
+    outcome = obtain(component, _ctx(tmp_path))
+    assert outcome.source == "system" and outcome.paths["pulumi-resource-kubernetes"] == plugin
+    assert not (cache / "bin" / "pulumi-resource-kubernetes").exists()  # plugins stay off PATH

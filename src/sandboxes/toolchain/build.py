@@ -326,6 +326,8 @@ class Component:
     # Plugins stay off PATH: Pulumi prefers (and warns about) any plugin found on PATH.
     # Providers go to the plugin cache; the language host sits next to the pulumi binary.
     expose: bool = True
+    # Where an ordinary Pulumi install keeps this component (plugin cache, next to pulumi).
+    installed: Callable[[], dict[str, Path] | None] | None = None
 
     @property
     def out_dir(self) -> Path:
@@ -354,6 +356,42 @@ class Component:
         return found if version is not None and self.compatible(version) else None
 
 
+def _pulumi_home() -> Path:
+    return Path(os.environ.get("PULUMI_HOME") or Path.home() / ".pulumi")
+
+
+def in_plugin_cache(name: str, version: str) -> Callable[[], dict[str, Path] | None]:
+    """A provider already in Pulumi's plugin cache (``pulumi plugin install``, or a normal install)."""
+
+    def find() -> dict[str, Path] | None:
+        binary = _pulumi_home() / "plugins" / f"resource-{name}-v{version}" / f"pulumi-resource-{name}"
+        return {f"pulumi-resource-{name}": binary} if binary.is_file() else None
+
+    return find
+
+
+def beside_installed_pulumi(pinned: str) -> Callable[[], dict[str, Path] | None]:
+    """The language host that a compatible Pulumi, installed the usual way, bundles next to itself."""
+
+    def find() -> dict[str, Path] | None:
+        ours = toolchain_bin_dir().resolve()
+        for entry in os.environ.get("PATH", "").split(os.pathsep):
+            if not entry or Path(entry).resolve() == ours:
+                continue
+            pulumi = Path(entry) / "pulumi"
+            if not pulumi.is_file():
+                continue
+            version = _version_of(pulumi, ("version",))
+            if version is None or not at_least_same_major(pinned)(version):
+                return None
+            home = pulumi.resolve().parent
+            found = {b: home / b for b in ("pulumi-language-python", "pulumi-language-python-exec")}
+            return found if all(p.is_file() for p in found.values()) else None
+        return None
+
+    return find
+
+
 def components(pins: Pins | None = None) -> list[Component]:
     p = pins or load_pins()
     k = p.kubernetes
@@ -362,12 +400,14 @@ def components(pins: Pins | None = None) -> list[Component]:
         Component(
             "pulumi-language-python", p.pulumi,
             ("pulumi-language-python", "pulumi-language-python-exec"), build_language_python,
-            note="from SANDBOXES_THIRD_PARTY", expose=False,
+            note="from SANDBOXES_THIRD_PARTY", expose=False, installed=beside_installed_pulumi(p.pulumi),
         ),
         Component("pulumi-resource-kubernetes", p.pulumi_kubernetes, ("pulumi-resource-kubernetes",),
-                  build_kubernetes_provider, expose=False),
+                  build_kubernetes_provider, expose=False,
+                  installed=in_plugin_cache("kubernetes", p.pulumi_kubernetes)),
         Component("pulumi-resource-random", p.pulumi_random, ("pulumi-resource-random",), build_random,
-                  note="from SANDBOXES_THIRD_PARTY", expose=False),
+                  note="from SANDBOXES_THIRD_PARTY", expose=False,
+                  installed=in_plugin_cache("random", p.pulumi_random)),
         Component("etcd", p.etcd, ("etcd",), build_etcd, ("--version",), same_minor(p.etcd)),
         Component("kwok", p.kwok, ("kwok", "kwokctl"), build_kwok),
         Component("kube-apiserver", k, ("kube-apiserver",), kube_recipe("kube-apiserver"), ("--version",),
@@ -424,7 +464,7 @@ def obtain(
         paths = {b: component.out_dir / b for b in component.binaries}
         _link(paths, component.expose)
         return Outcome(component, "cached", time.monotonic() - started, paths)
-    system = None if rebuild else component.on_path()
+    system = None if rebuild else component.on_path() or (component.installed and component.installed())
     if system:
         _link(system, component.expose)
         return Outcome(component, "system", time.monotonic() - started, system)
@@ -496,6 +536,6 @@ def missing(groups: Iterable[str] = ("core",)) -> list[str]:
     for component in selected(groups):
         if component.expose:
             absent += [b for b in component.binaries if not (bin_dir / b).exists()]
-        elif not component.built():
+        elif not component.built() and not (component.installed and component.installed()):
             absent.append(component.name)
     return absent
