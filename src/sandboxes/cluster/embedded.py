@@ -146,9 +146,13 @@ def _readable(line: str) -> str:
     return f"{record['msg']}" + (f" ({', '.join(fields)})" if fields else "")
 
 
-def kubectl(*args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:
+def kubectl(
+    *args: str, timeout: float = 60, check: bool = True, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The pinned kubectl against the embedded cluster (``stdin``: e.g. manifests for ``apply -f -``)."""
     cmd = [_bin("kubectl"), "--kubeconfig", str(embedded_kubeconfig()), *args]
-    proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=timeout, check=False)
+    proc = subprocess.run(cmd, env=_env(), input=stdin, capture_output=True, text=True, timeout=timeout,
+                          check=False)
     if check and proc.returncode != 0:
         raise ClusterError(f"kubectl {' '.join(args)} failed: {proc.stderr.strip() or proc.stdout.strip()}")
     return proc
