@@ -23,6 +23,7 @@ from .labels import COMPONENT_DATABASE, sandbox_labels, selector_labels
 from .namespace import DATABASE_PORT
 from .naming import ObjectNames
 from .sizes import preset
+from .volumes import LOCAL_STORAGE_CLASS, LocalVolume, LocalVolumeArgs
 
 __all__ = ["CHART_PATH", "DB_NAME", "DB_USER", "Database", "DatabaseArgs", "chart_values"]
 
@@ -51,6 +52,9 @@ def chart_values(spec: SandboxSpec, defaults: ProjectDefaults, secret_name: pulu
         "labels": sandbox_labels(spec, COMPONENT_DATABASE),
         "selectorLabels": selector_labels(spec.slug, COMPONENT_DATABASE),
     }
+    if defaults.local_volume_dir:
+        # The pre-bound local volume (components/volumes.py), not the cluster's default class.
+        values["storage"]["storageClassName"] = LOCAL_STORAGE_CLASS
     return values
 
 
@@ -91,13 +95,26 @@ class Database(pulumi.ComponentResource):
             opts=child,
         )
         self.secret_name = secret.metadata.apply(lambda m: m.name)
+        chart_deps: list[pulumi.Resource] = [secret]
+        if args.defaults.local_volume_dir:
+            volume = LocalVolume(
+                f"{name}-volume",
+                LocalVolumeArgs(
+                    name=f"{names.db}-data", directory=args.defaults.local_volume_dir,
+                    size=preset(spec.platform.size).db_volume, uid=POSTGRES_UID,
+                    node_selector=dict(args.defaults.node_selector), namespace=names.namespace,
+                    claim=f"data-{names.db}-0", labels=sandbox_labels(spec, COMPONENT_DATABASE),
+                ),
+                child,
+            )
+            chart_deps.append(volume)
         self.chart = k8s.helm.v4.Chart(
             f"{name}-chart",
             chart=str(CHART_PATH),
             name=names.db,
             namespace=args.namespace,
             values=chart_values(spec, args.defaults, self.secret_name),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[secret]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=chart_deps),
         )
         self.register_outputs({"secret_name": self.secret_name, "url": self.url})
 

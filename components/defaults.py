@@ -57,6 +57,20 @@ def _embedded_real_node() -> dict[str, str]:
     return {realnode.NODE_LABEL_KEY: realnode.NODE_LABEL_VALUE} if realnode.enabled() else {}
 
 
+def _real_node_volume_dir(node_selector: dict[str, str]) -> str:
+    """Where the database's ``local`` volumes live when its pod goes to the embedded real node.
+
+    That node is this machine, so the program makes (and ``destroy`` removes) the volume's
+    directory itself (components/volumes.py); kwok's fake hostPath volumes do not work
+    for a non-root PostgreSQL and are never cleaned up.
+    """
+    from sandboxes.cluster import realnode
+
+    if node_selector != {realnode.NODE_LABEL_KEY: realnode.NODE_LABEL_VALUE} or not _embedded_real_node():
+        return ""
+    return str(realnode.node_dir() / "volumes")
+
+
 @dataclass(frozen=True)
 class ProjectDefaults:
     base_domain: str = "sandboxes.localhost"
@@ -68,6 +82,8 @@ class ProjectDefaults:
     devices_image: str = "localhost/sandboxes/device-simulator:latest"
     allow_masked_copy: bool = False
     node_selector: dict[str, str] = field(default_factory=dict)
+    # Non-empty: the database gets a ``local`` volume in a directory under this path (real node).
+    local_volume_dir: str = ""
 
     @classmethod
     def from_config(cls, config: pulumi.Config | None = None) -> ProjectDefaults:
@@ -75,6 +91,7 @@ class ProjectDefaults:
         cfg = config or pulumi.Config("sandboxes")
         base = cls()
         built = _local_images()
+        node_selector = parse_node_selector(cfg.get("workloadNodeSelector") or "") or _embedded_real_node()
         return cls(
             base_domain=cfg.get("baseDomain") or base.base_domain,
             ingress_class=cfg.get("ingressClass") or base.ingress_class,
@@ -84,5 +101,6 @@ class ProjectDefaults:
             postgres_image=cfg.get("postgresImage") or built.get("postgres") or base.postgres_image,
             devices_image=cfg.get("devicesImage") or built.get("device-simulator") or base.devices_image,
             allow_masked_copy=bool(cfg.get_bool("allowMaskedCopy") or False),
-            node_selector=parse_node_selector(cfg.get("workloadNodeSelector") or "") or _embedded_real_node(),
+            node_selector=node_selector,
+            local_volume_dir=_real_node_volume_dir(node_selector),
         )
