@@ -187,7 +187,8 @@ def test_seed_job_ran_on_the_real_node_and_exited_0(sandbox: Sandbox) -> None:
 
 def _psql(slug: str, query: str) -> str:
     """``psql`` inside the Postgres pod, as the sandbox's user with the password the pod got from its Secret."""
-    script = 'PGPASSWORD="$POSTGRES_PASSWORD" exec psql -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -XAtq -c "$1"'
+    script = ('PGPASSWORD="$POSTGRES_PASSWORD" exec psql -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"'
+              ' -XAtq -c "$1"')
     return _kubectl("exec", "-n", slug, f"{slug}-db-0", "-c", "postgresql", "--", "sh", "-c", script, "sh", query,
                     timeout=60).stdout.strip()
 
