@@ -293,14 +293,7 @@ class Engine:
             if host and host != os.uname().nodename:
                 live.append(lock)  # another machine's lock: never ours to break
                 continue
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                stale.append(lock)
-            except PermissionError:
-                live.append(lock)
-            else:
-                live.append(lock)
+            (live if _process_alive(pid) else stale).append(lock)
         return stale, live
 
     def stale_locks(self, slug: str) -> list[Path]:
@@ -364,6 +357,22 @@ class Engine:
         return done
 
 
+def _process_alive(pid: int) -> bool:
+    """Alive and not a zombie: a killed engine whose parent died too may stay a zombie
+    (in a container whose PID 1 does not reap), and its lock must still count as stale."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
 def _parses(path: Path) -> bool:
     try:
         json.loads(path.read_bytes() or b"!")
@@ -393,5 +402,9 @@ def _translate(err: auto.CommandError, slug: str) -> EngineError:
     text = str(err)
     lines = [line for line in text.splitlines() if line.strip()]
     detail = "\n".join(lines[-25:])
-    first_error = next((line.strip() for line in lines if "error:" in line), lines[-1] if lines else "engine failed")
-    return EngineFailed(f"{slug}: {first_error}", detail)
+    at = next((i for i, line in enumerate(lines) if "error:" in line), None)
+    if at is None:
+        return EngineFailed(f"{slug}: {lines[-1].strip() if lines else 'engine failed'}", detail)
+    # The engine often says "error: 1 error occurred:" and puts the cause on the next lines.
+    cause = " ".join(line.strip() for line in lines[at:at + 4] if not line.strip().startswith(("stdout:", "stderr:")))
+    return EngineFailed(f"{slug}: {cause[:600]}", detail)
