@@ -181,8 +181,15 @@ def test_seed_job_ran_on_the_real_node_and_exited_0(sandbox: Sandbox) -> None:
     assert pod["spec"]["nodeName"] == realnode.NODE_NAME
     [state] = pod["status"]["containerStatuses"]
     assert state["state"]["terminated"]["exitCode"] == 0, state
+    running = {}
     for other in _json("get", "pods", "-n", sandbox.slug)["items"]:
         assert other["spec"].get("nodeName") == realnode.NODE_NAME, other["metadata"]["name"]
+        component = other["metadata"]["labels"].get("app.kubernetes.io/component", other["metadata"]["name"])
+        if other["status"].get("phase") == "Running":
+            conditions = {c["type"]: c["status"] for c in other["status"].get("conditions", [])}
+            running[component] = conditions.get("Ready")
+    # the database (pg_isready) and the page (/healthz) pass their readiness probes for real
+    assert len(running) >= 2 and set(running.values()) == {"True"}, running
 
 
 def _psql(slug: str, query: str) -> str:
