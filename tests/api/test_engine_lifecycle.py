@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -163,6 +164,16 @@ def test_lifecycle_through_the_api(harness: Harness) -> None:
         for secret in (creds["api_secret"], creds["database_url"]):
             leaks = [line.replace(secret, "<SECRET>") for line in text.splitlines() if secret in line]
             assert not leaks, f"{path} leaks a secret in: {leaks}"
+    # Nor at rest: stack files, the records database (and its WAL), worker logs, the Pulumi state.
+    password = urlsplit(creds["database_url"]).password
+    assert password
+    at_rest = [*h.settings.effective_stacks_dir.rglob("*"), *Path(h.settings.database_url.removeprefix("sqlite:///"))
+               .parent.glob("records.db*"), *(h.settings.data_dir / "logs").rglob("*"),
+               *(h.settings.data_dir / "pulumi" / "state").rglob("*")]
+    for file in (f for f in at_rest if f.is_file()):
+        data = file.read_bytes()
+        for secret in (creds["api_secret"], password):
+            assert secret.encode() not in data, f"{file} holds a secret in plain text"
 
     wrong = h.client.delete(f"/v1/sandboxes/{slug}", params={"confirm": "sandbox-000000"}, headers=h.headers)
     assert wrong.status_code == 422 and h.namespace(slug) is not None
