@@ -106,11 +106,6 @@ def main() -> int:
         ).stdout
 
     work = Path(tempfile.mkdtemp(prefix="sandboxes-bench-"))
-    if not shutil.which("pulumi-resource-pulumi-python"):  # the dynamic-provider host (see the e2e test)
-        (work / "pulumi-resource-pulumi-python").write_text(
-            f'#!/bin/sh\nexec "{sys.executable}" -u -m pulumi.dynamic "$@"\n')
-        (work / "pulumi-resource-pulumi-python").chmod(0o755)
-        os.environ["PATH"] = f"{work}{os.pathsep}{os.environ['PATH']}"
     result: dict[str, object] = {"data_dir": os.environ["SANDBOXES_DATA_DIR"]}
     embedded.up(nodes=2)
     try:

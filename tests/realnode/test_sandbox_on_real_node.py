@@ -54,32 +54,12 @@ def _json(*args: str) -> dict:  # type: ignore[type-arg]
     return json.loads(_kubectl(*args, "-o", "json").stdout)
 
 
-DYNAMIC_PROVIDER = "pulumi-resource-pulumi-python"
-
-
-def _dynamic_provider_on_path(tmp: Path) -> None:
-    """Pulumi's Python dynamic-provider host, which the toolchain does not install (yet).
-
-    The database's local volume (components/volumes.py) is a dynamic resource; Pulumi runs it
-    with ``pulumi-resource-pulumi-python`` (upstream: ``sdk/python/dist``, a wrapper around
-    ``python -m pulumi.dynamic``). Until the toolchain puts it next to pulumi-language-python,
-    the test provides the same wrapper on PATH.
-    """
-    if shutil.which(DYNAMIC_PROVIDER):
-        return
-    shim = tmp / DYNAMIC_PROVIDER
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -u -m pulumi.dynamic "$@"\n')
-    shim.chmod(0o755)
-    os.environ["PATH"] = f"{tmp}{os.pathsep}{os.environ['PATH']}"
-
-
 @pytest.fixture(scope="module")
 def node_with_images(kube_cluster: KubeCluster, tmp_path_factory: pytest.TempPathFactory
                      ) -> Iterator[dict[str, str]]:
     """The real node up and every project image in its containerd; returns images.json's map."""
     if not sys.platform.startswith("linux") or os.geteuid() != 0:
         pytest.skip("the real node needs Linux and root")
-    _dynamic_provider_on_path(tmp_path_factory.mktemp("bin"))
     try:
         realnode.up()
     except realnode.RealNodeError as err:

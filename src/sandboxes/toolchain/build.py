@@ -25,6 +25,8 @@ from sandboxes.paths import cache_dir, project_root, third_party_dir, toolchain_
 from sandboxes.toolchain.pins import Pins, load_pins
 
 STAMP = ".complete"
+# The Python language host, its exec shim and the dynamic-resource provider: all bundled next to pulumi.
+PYTHON_HOST_FILES = ("pulumi-language-python", "pulumi-language-python-exec", "pulumi-resource-pulumi-python")
 
 
 class ToolchainError(RuntimeError):
@@ -168,6 +170,10 @@ def build_language_python(ctx: BuildContext, out: Path) -> None:
     exec_shim = out / "pulumi-language-python-exec"
     shutil.copyfile(sdk / "python" / "cmd" / "pulumi-language-python-exec", exec_shim)
     exec_shim.chmod(0o755)
+    # The provider that runs Python dynamic resources; Pulumi ships it bundled next to its CLI.
+    dynamic = out / "pulumi-resource-pulumi-python"
+    shutil.copyfile(sdk / "python" / "dist" / "pulumi-resource-pulumi-python", dynamic)
+    dynamic.chmod(0o755)
 
 
 def build_random(ctx: BuildContext, out: Path) -> None:
@@ -385,7 +391,7 @@ def beside_installed_pulumi(pinned: str) -> Callable[[], dict[str, Path] | None]
             if version is None or not at_least_same_major(pinned)(version):
                 return None
             home = pulumi.resolve().parent
-            found = {b: home / b for b in ("pulumi-language-python", "pulumi-language-python-exec")}
+            found = {b: home / b for b in PYTHON_HOST_FILES}
             return found if all(p.is_file() for p in found.values()) else None
         return None
 
@@ -399,7 +405,7 @@ def components(pins: Pins | None = None) -> list[Component]:
         Component("pulumi", p.pulumi, ("pulumi",), build_pulumi, ("version",), at_least_same_major(p.pulumi)),
         Component(
             "pulumi-language-python", p.pulumi,
-            ("pulumi-language-python", "pulumi-language-python-exec"), build_language_python,
+            PYTHON_HOST_FILES, build_language_python,
             note="from SANDBOXES_THIRD_PARTY", expose=False, installed=beside_installed_pulumi(p.pulumi),
         ),
         Component("pulumi-resource-kubernetes", p.pulumi_kubernetes, ("pulumi-resource-kubernetes",),
