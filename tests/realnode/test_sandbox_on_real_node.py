@@ -9,14 +9,13 @@ change reaches the page, RBAC and Pod Security reject what they must, and ``dest
 leaves nothing behind (pods, claims, volumes, the volume's directory, the namespace).
 
 A headless Chromium screenshot of the login page is written to ``artifacts/login-page.png``
-(and ``docs/login-page.png``, the README's picture).
+(``docs/login-page.png``, the README's picture, is a copy of one such run).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -215,7 +214,6 @@ def test_screenshot_of_the_login_page(sandbox: Sandbox, tmp_path: Path) -> None:
     )
     assert out.exists() and out.stat().st_size > 10_000, (proc.returncode, proc.stderr[-3000:])
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    shutil.copyfile(out, REPO / "docs" / "login-page.png")
 
 
 def test_another_sandboxs_service_account_cannot_read_the_secret(sandbox: Sandbox) -> None:
