@@ -28,6 +28,7 @@ import pulumi.automation as auto
 
 from sandboxes.environment import Environment, resolve
 from sandboxes.paths import data_dir, project_root
+from sandboxes.processes import process_alive
 
 __all__ = [
     "Engine",
@@ -293,7 +294,7 @@ class Engine:
             if host and host != os.uname().nodename:
                 live.append(lock)  # another machine's lock: never ours to break
                 continue
-            (live if _process_alive(pid) else stale).append(lock)
+            (live if process_alive(pid) else stale).append(lock)
         return stale, live
 
     def stale_locks(self, slug: str) -> list[Path]:
@@ -355,22 +356,6 @@ class Engine:
         self.refresh(slug, on_event=on_event)
         done.append("refreshed")
         return done
-
-
-def _process_alive(pid: int) -> bool:
-    """Alive and not a zombie: a killed engine whose parent died too may stay a zombie
-    (in a container whose PID 1 does not reap), and its lock must still count as stale."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state not in ("Z", "X")
 
 
 def _parses(path: Path) -> bool:

@@ -26,6 +26,7 @@ import yaml
 
 from sandboxes.environment import embedded_kubeconfig
 from sandboxes.paths import data_dir, toolchain_bin_dir
+from sandboxes.processes import process_alive
 from sandboxes.toolchain.pins import load_pins
 
 CLUSTER_NAME = "sandboxes"
@@ -196,11 +197,9 @@ def _pki() -> Path:
 
 def _pid_alive(pid_file: Path) -> bool:
     try:
-        pid = int(pid_file.read_text().strip())
-        os.kill(pid, 0)
+        return process_alive(int(pid_file.read_text().strip()))
     except (OSError, ValueError):
         return False
-    return True
 
 
 def _processes() -> dict[str, bool]:
@@ -285,6 +284,12 @@ def up(nodes: int = DEFAULT_NODES, progress: Progress | None = None) -> ClusterS
     kubeconfig = embedded_kubeconfig()
     if exists():
         say("cluster exists but is not healthy: restarting its processes")
+        # kwokctl restarts a component only when its pid file names no live process; a
+        # zombie (unreaped by PID 1 here) looks alive to it, so drop dead processes' pid files.
+        pids = _workdir() / "clusters" / CLUSTER_NAME / "pids"
+        for name, alive in _processes().items():
+            if not alive:
+                (pids / f"{name}.pid").unlink(missing_ok=True)
         _run([_bin("kwokctl"), "start", "cluster", "--name", CLUSTER_NAME, "--wait", "60s"], progress)
     else:
         say("creating the embedded control plane (etcd, kube-apiserver, controller manager, scheduler, kwok)")

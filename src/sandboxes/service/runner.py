@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from sandboxes.processes import process_alive
 from sandboxes.service.ports import EngineFactory
 from sandboxes.service.schemas import OperationStatus
 from sandboxes.settings import Settings
@@ -39,19 +40,14 @@ def worker_command(operation_id: str) -> list[str]:
 
 def pid_alive(pid: int) -> bool:
     """True if ``pid`` runs a sandboxes worker (guards against a recycled pid after a reboot)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not process_alive(pid):
         return False
-    except PermissionError:
-        return True
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+    except PermissionError:
         return True
-    if stat.rsplit(")", 1)[-1].split()[0] == "Z":
-        return False  # a zombie has finished running
+    except OSError:
+        return False
     return b"sandboxes.worker" in cmdline
 
 

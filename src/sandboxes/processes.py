@@ -1,0 +1,31 @@
+"""Whether a process is really alive: the one check every pid file and lock of the project uses.
+
+A killed process whose parent died too can stay a zombie for good where PID 1 does not
+reap (as in some containers and VMs): ``kill(pid, 0)`` still succeeds, yet nothing runs.
+A zombie therefore counts as dead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def process_state(pid: int) -> str | None:
+    """The kernel's one-letter state (``R``, ``S``, ``Z``…), or None when unknown (not Linux)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def process_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive, not ours to judge further
+    return process_state(pid) not in ("Z", "X")
