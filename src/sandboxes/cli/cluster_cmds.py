@@ -7,6 +7,7 @@ import time
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from sandboxes import cluster as embedded
@@ -20,7 +21,7 @@ cluster_app = typer.Typer(help="The embedded Kubernetes control plane (etcd, kub
 
 def _progress(started: float) -> embedded.Progress:
     def say(message: str) -> None:
-        err_console.print(f"[dim]{time.monotonic() - started:6.1f}s[/] {message}", highlight=False)
+        err_console.print(f"[dim]{time.monotonic() - started:6.1f}s[/] {escape(message)}", highlight=False)
 
     return say
 

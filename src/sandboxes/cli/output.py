@@ -8,6 +8,7 @@ from enum import IntEnum, StrEnum
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 console = Console()
 err_console = Console(stderr=True)
@@ -36,5 +37,5 @@ def print_json(data: Any) -> None:
 
 
 def fail(message: str, code: ExitCode = ExitCode.ERROR) -> None:
-    err_console.print(f"[red]error:[/] {message}", highlight=False)
+    err_console.print(f"[red]error:[/] {escape(message)}", highlight=False)
     raise SystemExit(int(code))

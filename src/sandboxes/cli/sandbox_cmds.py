@@ -27,6 +27,7 @@ from typing import Annotated, Any, Protocol
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.table import Table
 
 from sandboxes.cli.output import ExitCode, OutputFormat, console, err_console, fail, print_json
@@ -171,20 +172,22 @@ def _show_sandbox(sandbox: SandboxPublic) -> None:
 
 
 def _describe(event: dict[str, Any]) -> str | None:
+    """One line of Rich markup for an engine event; the engine's own text is escaped, not markup."""
     kind = event.get("type")
     if kind in ("resource-pre", "resource-done"):
-        urn = str(event.get("urn", ""))
-        verb = event.get("op", "")
+        urn = escape(str(event.get("urn", "")).rsplit("::", 1)[-1])
+        verb = escape(str(event.get("op", "")))
         mark = "…" if kind == "resource-pre" else "✓"
-        return f"{mark} {verb} {urn.rsplit('::', 1)[-1]} [dim]{event.get('resource_type', '')}[/]"
+        return f"{mark} {verb} {urn} [dim]{escape(str(event.get('resource_type', '')))}[/]"
     if kind == "resource-failed":
-        return f"[red]✗ {str(event.get('urn', '')).rsplit('::', 1)[-1]} failed[/]"
+        return f"[red]✗ {escape(str(event.get('urn', '')).rsplit('::', 1)[-1])} failed[/]"
     if kind == "diagnostic" and event.get("severity") in ("error", "warning", "info"):
-        return f"[{'red' if event.get('severity') == 'error' else 'yellow'}]{event.get('message', '')}[/]"
+        colour = {"error": "red", "warning": "yellow"}.get(str(event.get("severity")), "default")
+        return f"[{colour}]{escape(str(event.get('message', '')))}[/]"
     if kind == "summary":
-        return f"summary: {event.get('changes')}"
+        return f"summary: {escape(str(event.get('changes')))}"
     if kind == "repair":
-        return f"[magenta]repair[/]: {event.get('message')}"
+        return f"[magenta]repair[/]: {escape(str(event.get('message')))}"
     return None
 
 
