@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +33,15 @@ from sandboxes.settings import Settings
 from tests.fixtures.cluster import KubeCluster
 
 pytestmark = pytest.mark.engine
+
+AT_REST_SCAN = """
+import os, sys, pathlib
+secrets = [s.encode() for s in os.environ["SECRETS"].splitlines() if s]
+for root in sys.argv[1:]:
+    for path in pathlib.Path(root).rglob("*"):
+        if path.is_file() and any(s in path.read_bytes() for s in secrets):
+            print(path)
+"""
 SLUG_LABEL = "sandboxes.io/slug"
 OP_TIMEOUT = 900.0
 
@@ -165,15 +176,17 @@ def test_lifecycle_through_the_api(harness: Harness) -> None:
             leaks = [line.replace(secret, "<SECRET>") for line in text.splitlines() if secret in line]
             assert not leaks, f"{path} leaks a secret in: {leaks}"
     # Nor at rest: stack files, the records database (and its WAL), worker logs, the Pulumi state.
+    # Scanned from another process: opening and closing the SQLite file here would drop the
+    # POSIX locks this process's own connections hold on it (a classic SQLite pitfall).
     password = urlsplit(creds["database_url"]).password
     assert password
-    at_rest = [*h.settings.effective_stacks_dir.rglob("*"), *Path(h.settings.database_url.removeprefix("sqlite:///"))
-               .parent.glob("records.db*"), *(h.settings.data_dir / "logs").rglob("*"),
-               *(h.settings.data_dir / "pulumi" / "state").rglob("*")]
-    for file in (f for f in at_rest if f.is_file()):
-        data = file.read_bytes()
-        for secret in (creds["api_secret"], password):
-            assert secret.encode() not in data, f"{file} holds a secret in plain text"
+    roots = [h.settings.effective_stacks_dir, Path(h.settings.database_url.removeprefix("sqlite:///")).parent,
+             h.settings.data_dir / "logs", h.settings.data_dir / "pulumi" / "state"]
+    scan = subprocess.run(
+        [sys.executable, "-c", AT_REST_SCAN, *map(str, roots)], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "SECRETS": "\n".join((creds["api_secret"], password))}, check=False,
+    )
+    assert scan.returncode == 0 and scan.stdout.strip() == "", f"secrets in plain text at rest: {scan.stdout}"
 
     wrong = h.client.delete(f"/v1/sandboxes/{slug}", params={"confirm": "sandbox-000000"}, headers=h.headers)
     assert wrong.status_code == 422 and h.namespace(slug) is not None
@@ -198,7 +211,12 @@ def test_worker_killed_mid_up_then_recovered(harness: Harness) -> None:
         events = h.client.get(f"/v1/operations/{op_id}/events", params={"follow": "false"}, headers=h.headers).text
         if events.count("resource-pre") >= 3 and op_id in pool.processes:
             break
-        assert time.monotonic() < deadline, "the up never started creating resources"
+        status = h.client.get(f"/v1/operations/{op_id}", headers=h.headers).json()
+        assert status["status"] in ("queued", "running"), f"the up ended before it could be killed: {status}"
+        future = pool.futures.get(op_id)
+        failure = future.exception() if future is not None and future.done() else None
+        assert failure is None, f"the worker pool could not run the operation: {failure!r}"
+        assert time.monotonic() < deadline, f"the up never started creating resources: {status}"
         time.sleep(0.3)
     os.killpg(pool.processes[op_id].pid, signal.SIGKILL)
     failed = h.wait(op_id, timeout=60)
