@@ -56,6 +56,7 @@ import yaml
 from sandboxes.cluster import ingress
 from sandboxes.environment import embedded_kubeconfig
 from sandboxes.paths import cache_dir, toolchain_bin_dir
+from sandboxes.processes import process_alive
 
 NODE_NAME = "sandboxes-real"
 NODE_LABEL_KEY = "sandboxes.io/node"
@@ -331,13 +332,13 @@ def _alive(name: str) -> bool:
     pid = _pid(name)
     if pid is None:
         return False
+    if not process_alive(pid):
+        return False
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
-        stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
-    state = stat.rsplit(")", 1)[-1].split()[0]
-    return state != "Z" and Path(cmdline).name == Path(_binary_of(name)).name
+    return Path(cmdline).name == Path(_binary_of(name)).name
 
 
 def _binary_of(name: str) -> str:
