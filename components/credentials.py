@@ -15,6 +15,7 @@ import pulumi_random as random
 
 from sandboxes.spec import SandboxSpec
 
+from .fieldmanager import sandbox_annotations
 from .labels import sandbox_labels
 from .naming import ObjectNames
 
@@ -49,6 +50,7 @@ class ApiCredentials(pulumi.ComponentResource):
                 name=ObjectNames(args.spec.slug).api_credentials,
                 namespace=args.namespace,
                 labels=sandbox_labels(args.spec, "credentials"),
+                annotations=sandbox_annotations(args.spec.slug),
             ),
             type="Opaque",
             string_data={"key_id": self.key_id, "secret": self.secret},

@@ -19,6 +19,7 @@ import pulumi_random as random
 from sandboxes.spec import SandboxSpec
 
 from .defaults import ProjectDefaults
+from .fieldmanager import sandbox_annotations
 from .labels import COMPONENT_DATABASE, sandbox_labels, selector_labels
 from .namespace import DATABASE_PORT
 from .naming import ObjectNames
@@ -50,6 +51,7 @@ def chart_values(spec: SandboxSpec, defaults: ProjectDefaults, secret_name: pulu
         "resources": size.container.as_k8s(),
         "nodeSelector": dict(defaults.node_selector),
         "labels": sandbox_labels(spec, COMPONENT_DATABASE),
+        "annotations": sandbox_annotations(spec.slug),
         "selectorLabels": selector_labels(spec.slug, COMPONENT_DATABASE),
     }
     if defaults.local_volume_dir:
@@ -88,7 +90,8 @@ class Database(pulumi.ComponentResource):
         secret = k8s.core.v1.Secret(
             f"{name}-secret",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=names.db, namespace=args.namespace, labels=sandbox_labels(spec, COMPONENT_DATABASE)
+                name=names.db, namespace=args.namespace, labels=sandbox_labels(spec, COMPONENT_DATABASE),
+                annotations=sandbox_annotations(spec.slug),
             ),
             type="Opaque",
             string_data={"password": pulumi.Output.secret(password.result), "url": self.url},
@@ -104,6 +107,7 @@ class Database(pulumi.ComponentResource):
                     size=preset(spec.platform.size).db_volume, uid=POSTGRES_UID,
                     node_selector=dict(args.defaults.node_selector), namespace=names.namespace,
                     claim=f"data-{names.db}-0", labels=sandbox_labels(spec, COMPONENT_DATABASE),
+                    annotations=sandbox_annotations(spec.slug),
                 ),
                 child,
             )

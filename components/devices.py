@@ -21,6 +21,7 @@ import pulumi_kubernetes as k8s
 from sandboxes.spec import SandboxSpec
 
 from .defaults import ProjectDefaults
+from .fieldmanager import sandbox_annotations
 from .labels import COMPONENT_DEVICES, COMPONENT_WEB, sandbox_labels, selector_labels
 from .naming import ObjectNames
 from .podsecurity import container_security_context, pod_security_context
@@ -51,6 +52,7 @@ class DeviceSimulator(pulumi.ComponentResource):
         spec = args.spec
         names = ObjectNames(spec.slug)
         labels = sandbox_labels(spec, COMPONENT_DEVICES)
+        annotations = sandbox_annotations(spec.slug)
         selector = selector_labels(spec.slug, COMPONENT_DEVICES)
         child = pulumi.ResourceOptions(parent=self)
         self.url = devices_url(spec.slug)
@@ -79,7 +81,9 @@ class DeviceSimulator(pulumi.ComponentResource):
             pod_spec["nodeSelector"] = dict(args.defaults.node_selector)
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=names.devices, namespace=args.namespace, labels=labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=names.devices, namespace=args.namespace, labels=labels, annotations=annotations
+            ),
             spec={
                 "replicas": 1,
                 "selector": {"matchLabels": selector},
@@ -89,7 +93,9 @@ class DeviceSimulator(pulumi.ComponentResource):
         )
         k8s.core.v1.Service(
             f"{name}-service",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=names.devices, namespace=args.namespace, labels=labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=names.devices, namespace=args.namespace, labels=labels, annotations=annotations
+            ),
             spec={
                 "type": "ClusterIP",
                 "selector": selector,
@@ -100,7 +106,7 @@ class DeviceSimulator(pulumi.ComponentResource):
         k8s.networking.v1.NetworkPolicy(
             f"{name}-from-web",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=f"{names.devices}-from-web", namespace=args.namespace, labels=labels
+                name=f"{names.devices}-from-web", namespace=args.namespace, labels=labels, annotations=annotations
             ),
             spec={
                 "podSelector": {"matchLabels": selector},

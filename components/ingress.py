@@ -15,6 +15,7 @@ import pulumi_kubernetes as k8s
 from sandboxes.spec import SandboxSpec
 
 from .defaults import ProjectDefaults
+from .fieldmanager import sandbox_annotations
 from .labels import sandbox_labels
 from .namespace import WEB_PORT
 from .naming import ObjectNames
@@ -74,6 +75,7 @@ class SandboxIngress(pulumi.ComponentResource):
                 name=ObjectNames(args.spec.slug).ingress,
                 namespace=args.namespace,
                 labels=sandbox_labels(args.spec, "ingress"),
+                annotations=sandbox_annotations(args.spec.slug),
             ),
             spec=ingress_spec(args.spec, args.defaults),
             opts=pulumi.ResourceOptions(parent=self),

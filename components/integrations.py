@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 
 from sandboxes.spec import INTEGRATIONS, DataMode, SandboxSpec
 
+from .fieldmanager import sandbox_annotations
 from .labels import COMPONENT_DATABASE, COMPONENT_LABEL, COMPONENT_SEED, INSTANCE_LABEL, sandbox_labels
 from .namespace import DATABASE_PORT
 from .naming import ObjectNames
@@ -95,6 +96,7 @@ class DisabledIntegrations(pulumi.ComponentResource):
                     name=f"{ObjectNames(spec.slug).slug}-{suffix}",
                     namespace=args.namespace,
                     labels=sandbox_labels(spec, "network"),
+                    annotations=sandbox_annotations(spec.slug),
                 ),
                 spec=policy_spec,
                 opts=pulumi.ResourceOptions(parent=self),

@@ -21,6 +21,7 @@ import pulumi_kubernetes as k8s
 from sandboxes.spec import SandboxSpec
 
 from .defaults import ProjectDefaults
+from .fieldmanager import sandbox_annotations
 from .labels import (
     COMPONENT_DATABASE,
     COMPONENT_DEVICES,
@@ -109,7 +110,8 @@ class SandboxNamespace(pulumi.ComponentResource):
 
         def meta(obj_name: str, component: str) -> k8s.meta.v1.ObjectMetaArgs:
             return k8s.meta.v1.ObjectMetaArgs(
-                name=obj_name, namespace=ns_name, labels=sandbox_labels(spec, component)
+                name=obj_name, namespace=ns_name, labels=sandbox_labels(spec, component),
+                annotations=sandbox_annotations(spec.slug),
             )
 
         self.namespace = k8s.core.v1.Namespace(
@@ -117,6 +119,7 @@ class SandboxNamespace(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=names.namespace,
                 labels=sandbox_labels(spec, "namespace") | pod_security_labels(),
+                annotations=sandbox_annotations(spec.slug),
             ),
             opts=child,
         )

@@ -27,6 +27,7 @@ import pulumi_kubernetes as k8s
 from sandboxes.spec import DataMode, SandboxSpec
 
 from .defaults import ProjectDefaults
+from .fieldmanager import sandbox_annotations
 from .labels import COMPONENT_SEED, sandbox_labels
 from .naming import ObjectNames
 from .podsecurity import container_security_context, pod_security_context
@@ -169,7 +170,8 @@ class SeedJob(pulumi.ComponentResource):
             parent_secret = k8s.core.v1.Secret(
                 f"{name}-parent-db",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=names.parent_db, namespace=args.namespace, labels=labels
+                    name=names.parent_db, namespace=args.namespace, labels=labels,
+                    annotations=sandbox_annotations(spec.slug),
                 ),
                 type="Opaque",
                 string_data={"url": parent_url},
@@ -204,7 +206,9 @@ class SeedJob(pulumi.ComponentResource):
             depends_on = deps
         self.job = k8s.batch.v1.Job(
             f"{name}-job",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=names.seed, namespace=args.namespace, labels=labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=names.seed, namespace=args.namespace, labels=labels, annotations=sandbox_annotations(spec.slug)
+            ),
             spec={
                 "backoffLimit": 2,
                 "activeDeadlineSeconds": 1800,

@@ -91,9 +91,10 @@ def local_volume_spec(
 
 class LocalVolumeArgs:
     def __init__(self, *, name: str, directory: str, size: str, uid: int, node_selector: dict[str, str],
-                 namespace: str, claim: str, labels: dict[str, str]) -> None:
+                 namespace: str, claim: str, labels: dict[str, str], annotations: dict[str, str]) -> None:
         self.name, self.directory, self.size, self.uid = name, directory, size, uid
         self.node_selector, self.namespace, self.claim, self.labels = node_selector, namespace, claim, labels
+        self.annotations = annotations
 
 
 class LocalVolume(pulumi.ComponentResource):
@@ -108,7 +109,7 @@ class LocalVolume(pulumi.ComponentResource):
                                   pulumi.ResourceOptions(parent=self))
         self.volume = k8s.core.v1.PersistentVolume(
             f"{name}-pv",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, labels=args.labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, labels=args.labels, annotations=args.annotations),
             spec=local_volume_spec(path=path, size=args.size, node_selector=args.node_selector,
                                    namespace=args.namespace, claim=args.claim),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[directory]),

@@ -21,6 +21,7 @@ import pulumi_kubernetes as k8s
 from sandboxes.spec import SandboxSpec
 
 from .defaults import ProjectDefaults
+from .fieldmanager import sandbox_annotations
 from .integrations import integrations_config
 from .labels import COMPONENT_WEB, PROSPECT, modules_label_value, sandbox_labels, selector_labels
 from .namespace import WEB_PORT
@@ -96,13 +97,16 @@ class Workload(pulumi.ComponentResource):
         spec = args.spec
         names = ObjectNames(spec.slug)
         labels = sandbox_labels(spec, COMPONENT_WEB)
+        annotations = sandbox_annotations(spec.slug)
         selector = selector_labels(spec.slug, COMPONENT_WEB)
         child = pulumi.ResourceOptions(parent=self)
         data = settings_data(spec, args.url)
 
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-settings",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=names.settings, namespace=args.namespace, labels=labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=names.settings, namespace=args.namespace, labels=labels, annotations=annotations
+            ),
             data=data,
             opts=child,
         )
@@ -146,7 +150,9 @@ class Workload(pulumi.ComponentResource):
             pod_spec["nodeSelector"] = dict(args.defaults.node_selector)
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=names.web, namespace=args.namespace, labels=labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=names.web, namespace=args.namespace, labels=labels, annotations=annotations
+            ),
             spec={
                 "replicas": 1,
                 "selector": {"matchLabels": selector},
@@ -159,7 +165,9 @@ class Workload(pulumi.ComponentResource):
         )
         service = k8s.core.v1.Service(
             f"{name}-service",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=names.web, namespace=args.namespace, labels=labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=names.web, namespace=args.namespace, labels=labels, annotations=annotations
+            ),
             spec={
                 "type": "ClusterIP",
                 "selector": selector,

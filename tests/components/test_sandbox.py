@@ -7,8 +7,9 @@ import asyncio
 from typing import Any
 
 import pytest
+from components.fieldmanager import FIELD_MANAGER_ANNOTATION
 
-from components import Sandbox
+from components import ProjectDefaults, Sandbox
 
 from .harness import base_spec, render
 
@@ -30,6 +31,20 @@ def test_every_namespaced_object_is_labelled_named_and_in_the_namespace(data: st
     for typ in ("kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job"):
         for obj in r.of_type(typ):
             assert obj.inputs["spec"]["template"]["metadata"]["labels"]["sandboxes.io/slug"] == "sandbox-abc123"
+
+
+def test_every_object_is_applied_by_the_sandboxes_own_field_manager() -> None:
+    """A re-create after a killed engine must be an apply by the same owner, not a field conflict."""
+    defaults = ProjectDefaults(local_volume_dir="/var/lib/sandboxes/volumes", node_selector={"k": "v"})
+    r = render(base_spec(data="preconfigured"), defaults)
+    objects = r.kubernetes_objects()
+    assert {o.type for o in objects} >= {"kubernetes:core/v1:PersistentVolume", "kubernetes:core/v1:Namespace",
+                                         "kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job"}
+    for obj in objects:
+        annotations = obj.metadata.get("annotations") or {}
+        assert annotations.get(FIELD_MANAGER_ANNOTATION) == "sandboxes-sandbox-abc123", (obj.type, obj.name)
+    chart = r.one("kubernetes:helm.sh/v4:Chart")
+    assert chart.inputs["values"]["annotations"] == {FIELD_MANAGER_ANNOTATION: "sandboxes-sandbox-abc123"}
 
 
 def test_every_resource_is_parented_under_the_sandbox() -> None:

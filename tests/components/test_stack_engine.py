@@ -18,12 +18,14 @@ RBAC and Pod Security *are* enforced by the real API server: both sides are test
 from __future__ import annotations
 
 import base64
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from components.fieldmanager import field_manager_name
 from components.labels import SLUG_LABEL
 from components.seed_job import SeedContainerArgs, seed_container
 from components.sizes import SIZE_PRESETS
@@ -306,6 +308,79 @@ def test_settings_change_updates_only_the_configmap_and_rolls_the_deployment(san
     assert after.spec.template.metadata.annotations["sandboxes.io/settings-hash"] != old_hash
     assert after.metadata.generation > before.metadata.generation
     assert after.status.ready_replicas == 1 and after.status.updated_replicas == 1
+    assert sandboxes.engine.up(BLANK).changes.keys() <= {"same"}
+
+
+# Kinds the stack applies itself (Pods and volume claims are made by controllers, not by the stack).
+APPLIED_KINDS = [k for k in NAMESPACED_KINDS
+                 if k[1] not in ("list_namespaced_pod", "list_namespaced_persistent_volume_claim")]
+
+
+def appliers(obj: Any) -> set[str]:
+    return {f.manager for f in obj.metadata.managed_fields or [] if f.operation == "Apply"}
+
+
+def test_every_object_is_applied_by_the_sandboxes_own_field_manager(sandboxes: Sandboxes) -> None:
+    for slug in ORDER:
+        manager = field_manager_name(slug)
+        namespace = client.CoreV1Api(sandboxes.api).read_namespace(slug)
+        assert appliers(namespace) == {manager}, slug
+        checked = 0
+        for cls, fn in APPLIED_KINDS:
+            listing = getattr(getattr(client, cls)(sandboxes.api), fn)
+            for obj in listing(slug, label_selector=f"{SLUG_LABEL}={slug}").items:
+                assert appliers(obj) == {manager}, (slug, fn, obj.metadata.name, appliers(obj))
+                checked += 1
+        assert checked >= 15, slug  # the chart's StatefulSet and Services among them
+
+
+def _with_dependents(resources: list[dict[str, Any]], urn: str) -> set[str]:
+    lost, grew = {urn}, True
+    while grew:
+        grew = False
+        for r in resources:
+            deps = set(r.get("dependencies") or []) | {u for us in (r.get("propertyDependencies") or {}).values()
+                                                        for u in us}
+            if r.get("parent"):
+                deps.add(r["parent"])
+            if r["urn"] not in lost and deps & lost:
+                lost.add(r["urn"])
+                grew = True
+    return lost
+
+
+def test_objects_made_but_never_recorded_are_taken_over_by_the_next_up(sandboxes: Sandboxes) -> None:
+    """What an engine killed mid-create leaves: live objects that its checkpoint lists only as pending creates.
+
+    The repair clears those creates; the next ``up`` applies the objects again, with other
+    values, and must own them rather than hit a field conflict with its dead predecessor.
+    """
+    # Written into the file backend's checkpoint as the engine would: `stack import` drops pending operations.
+    checkpoint_file = Path(sandboxes.engine.environment.backend_url.removeprefix("file://")) / ".pulumi" / "stacks" \
+        / "sandboxes" / f"{BLANK}.json"
+    checkpoint = json.loads(checkpoint_file.read_text())
+    deployment = checkpoint["checkpoint"]["latest"]
+    resources: list[dict[str, Any]] = deployment["resources"]
+    settings = next(r["urn"] for r in resources
+                    if r["type"] == "kubernetes:core/v1:ConfigMap" and r["urn"].endswith("-workload-settings"))
+    lost = _with_dependents(resources, settings)
+    assert any(u.endswith("-workload-deployment") for u in lost), lost
+    deployment["resources"] = [r for r in resources if r["urn"] not in lost]
+    deployment["pending_operations"] = [{"resource": r, "type": "creating"} for r in resources if r["urn"] in lost]
+    checkpoint_file.write_text(json.dumps(checkpoint))
+
+    done = sandboxes.engine.repair(BLANK)
+    assert any("pending operation" in d for d in done), done
+    spec = dict(SPECS[BLANK])
+    spec["settings"] = {"feature_toggles": {"after_a_crash": True}}
+    sandboxes.write(spec)
+    result = sandboxes.engine.up(BLANK)
+    assert result.result == "succeeded"
+    cm = sandboxes.core().read_namespaced_config_map(f"{BLANK}-settings", BLANK)
+    assert '"after_a_crash": true' in cm.data["settings.json"]
+    assert appliers(cm) == {field_manager_name(BLANK)}
+    web = client.AppsV1Api(sandboxes.api).read_namespaced_deployment(f"{BLANK}-web", BLANK)
+    assert web.status.ready_replicas == 1
     assert sandboxes.engine.up(BLANK).changes.keys() <= {"same"}
 
 
