@@ -344,8 +344,9 @@ class Engine:
         deployment = dict(state.deployment or {})
         pending = deployment.get("pending_operations") or []
         if pending:
-            # Pending creates are resources the engine may have made but not recorded:
-            # refresh with clear_pending_creates looks them up; other pending ops are dropped.
+            # Pending creates are objects the engine may have made but not recorded: they are
+            # dropped from the state, and the next up applies them again under the stack's own
+            # field manager (components/fieldmanager.py), so it takes over what is already there.
             self.refresh(slug, on_event=on_event, clear_pending_creates=True)
             done.append(f"cleared {len(pending)} pending operation(s)")
             state = stack.export_stack()
