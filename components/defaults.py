@@ -81,6 +81,8 @@ class ProjectDefaults:
     postgres_image: str = "localhost/sandboxes/postgres:15"
     devices_image: str = "localhost/sandboxes/device-simulator:latest"
     allow_masked_copy: bool = False
+    # A cert-manager ClusterIssuer for sandboxes with TLS on; empty: each stack self-signs its certificate.
+    tls_issuer: str = ""
     node_selector: dict[str, str] = field(default_factory=dict)
     # Non-empty: the database gets a ``local`` volume in a directory under this path (real node).
     local_volume_dir: str = ""
@@ -101,6 +103,7 @@ class ProjectDefaults:
             postgres_image=cfg.get("postgresImage") or built.get("postgres") or base.postgres_image,
             devices_image=cfg.get("devicesImage") or built.get("device-simulator") or base.devices_image,
             allow_masked_copy=bool(cfg.get_bool("allowMaskedCopy") or False),
+            tls_issuer=cfg.get("tlsIssuer") or base.tls_issuer,
             node_selector=node_selector,
             local_volume_dir=_real_node_volume_dir(node_selector),
         )

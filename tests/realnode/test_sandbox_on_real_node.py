@@ -14,8 +14,11 @@ A headless Chromium screenshot of the login page is written to ``artifacts/login
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -101,7 +104,7 @@ class Sandbox:
 def _spec(slug: str, banner: bool = True) -> SandboxSpec:
     return parse_spec({
         "slug": slug, "name": "Real node demo", "provider_id": "acme", "modules": ["cpo", "msp"],
-        "data": "preconfigured", "devices": {"enabled": False},
+        "data": "preconfigured", "devices": {"enabled": False}, "platform": {"tls": True},
         "settings": {"look_and_feel": {"show_sandbox_banner": banner}},
     })
 
@@ -214,6 +217,37 @@ def test_screenshot_of_the_login_page(sandbox: Sandbox, tmp_path: Path) -> None:
     )
     assert out.exists() and out.stat().st_size > 10_000, (proc.returncode, proc.stderr[-3000:])
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _https_get(host: str, ca_pem: str) -> str:
+    """GET / from Traefik on 127.0.0.1:443 with SNI ``host``, trusting only ``ca_pem``; the raw response."""
+    context = ssl.create_default_context(cadata=ca_pem)
+    with socket.create_connection(("127.0.0.1", 443), timeout=5) as raw, \
+            context.wrap_socket(raw, server_hostname=host) as tls:
+        tls.sendall(f"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        chunks = []
+        while chunk := tls.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_https_serves_the_sandboxs_own_certificate(sandbox: Sandbox) -> None:
+    """platform.tls: the stack's self-signed certificate, served by Traefik for the host, verifies."""
+    assert sandbox.engine.outputs(sandbox.slug)["url"] == f"https://{sandbox.host}"
+    crt = base64.b64decode(_json("get", "secret", "-n", sandbox.slug, f"{sandbox.slug}-tls")["data"]["tls.crt"])
+    deadline = time.monotonic() + 60
+    while True:  # Traefik picks the Secret up from its watch
+        try:
+            response = _https_get(sandbox.host, crt.decode())
+            break
+        except (ssl.SSLError, OSError) as err:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no verified HTTPS for {sandbox.host}: {err}") from err
+            time.sleep(1)
+    assert response.startswith("HTTP/1.1 200"), response[:500]
+    assert "Sandbox mode" in response
+    with pytest.raises(ssl.SSLCertVerificationError):  # another name: the certificate is for this host only
+        _https_get(f"other-{sandbox.host}", crt.decode())
 
 
 def test_another_sandboxs_service_account_cannot_read_the_secret(sandbox: Sandbox) -> None:

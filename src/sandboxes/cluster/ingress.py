@@ -1,7 +1,8 @@
 """The real node's ingress controller: Traefik (built from its Go module) as a host process on 127.0.0.1.
 
 Traefik's ``kubernetesIngress`` provider serves every Ingress of the class ``sandboxes``
-(the project default, ``sandboxes:ingressClass``) on ``127.0.0.1:80`` and publishes
+(the project default, ``sandboxes:ingressClass``) on ``127.0.0.1:80`` and, with TLS, on
+``127.0.0.1:443`` (the certificate from the Ingress's ``tls`` Secret), and publishes
 ``127.0.0.1`` as their load-balancer address, so ``http://<slug>.sandboxes.localhost``
 answers from this machine (``*.localhost`` names loopback). Backends are the Services'
 endpoints: pod IPs on the real node's bridge, which the host reaches directly.
@@ -23,6 +24,7 @@ INGRESS_CLASS = "sandboxes"
 CONTROLLER = "traefik.io/ingress-controller"
 HTTP_ADDRESS = "127.0.0.1"
 HTTP_PORT = 80
+HTTPS_PORT = 443
 PING_PORT = 10254
 SERVICE_ACCOUNT = "sandboxes-ingress"
 TOKEN_DURATION = "8760h"
@@ -75,7 +77,7 @@ spec:
 
 
 def ports() -> list[tuple[str, str, int]]:
-    return [("tcp", HTTP_ADDRESS, HTTP_PORT), ("tcp", "127.0.0.1", PING_PORT)]
+    return [("tcp", HTTP_ADDRESS, HTTP_PORT), ("tcp", HTTP_ADDRESS, HTTPS_PORT), ("tcp", "127.0.0.1", PING_PORT)]
 
 
 def ping_url() -> str:
@@ -88,6 +90,9 @@ def write_config(directory: Path, server: str, ca_file: Path, token: str) -> Pat
         "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
         "entryPoints": {
             "web": {"address": f"{HTTP_ADDRESS}:{HTTP_PORT}"},
+            # TLS on every route: a sandbox with platform.tls gets its own certificate (the
+            # Ingress's tls Secret, chosen by SNI), any other host Traefik's default one.
+            "websecure": {"address": f"{HTTP_ADDRESS}:{HTTPS_PORT}", "http": {"tls": {}}},
             "traefik": {"address": f"127.0.0.1:{PING_PORT}"},
         },
         "ping": {"entryPoint": "traefik"},

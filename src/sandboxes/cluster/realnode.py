@@ -961,7 +961,8 @@ def _start_all(say: Progress, dead: list[str]) -> None:
         token = _kubectl("create", "token", ingress.SERVICE_ACCOUNT, "-n", "kube-system",
                          "--duration", ingress.TOKEN_DURATION).stdout.strip()
         config = ingress.write_config(node_dir() / "traefik", _server(), _kwok_pki() / "ca.crt", token)
-        say(f"real node: starting the ingress controller (Traefik) on {ingress.HTTP_ADDRESS}:{ingress.HTTP_PORT}")
+        say(f"real node: starting the ingress controller (Traefik) on {ingress.HTTP_ADDRESS}:{ingress.HTTP_PORT} "
+            f"and :{ingress.HTTPS_PORT}")
         _start("traefik", [_bin("traefik"), f"--configFile={config}"])
     _wait("CoreDNS ready", lambda: _http_ok(f"http://127.0.0.1:{DNS_READY_PORT}/ready"), 60, "coredns")
     _wait(f"node {NODE_NAME} Ready", lambda: (_node_conditions() or {}).get("Ready") == "True", 90, "kubelet")
