@@ -6,7 +6,7 @@ that needs no production source and both module choices:
 - ``sandbox-eng001``: preconfigured, cpo+msp, provider ``acme`` (+ an access group and
   user), devices on (the default for preconfigured): the parent;
 - ``sandbox-eng002``: blank, msp, provider ``acme``, size medium: the settings change;
-- ``sandbox-eng003``: copy of eng001, cpo, provider ``beta``.
+- ``sandbox-eng003``: copy of eng001, cpo, provider ``beta``, TLS on (self-signed certificate).
 
 Everything is read back through the Kubernetes API. What this proves and what it
 does not: kwok runs no containers, so a Complete Job proves ordering and the awaits,
@@ -29,6 +29,8 @@ from components.fieldmanager import field_manager_name
 from components.labels import SLUG_LABEL
 from components.seed_job import SeedContainerArgs, seed_container
 from components.sizes import SIZE_PRESETS
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
@@ -50,7 +52,8 @@ SPECS: dict[str, dict[str, Any]] = {
     PARENT: base_spec(slug=PARENT, data="preconfigured", modules=["cpo", "msp"], provider_id="acme",
                       access={"groups": ["acme-ops"], "users": ["jane@acme.example"]}),
     BLANK: base_spec(slug=BLANK, data="blank", modules=["msp"], provider_id="acme", platform={"size": "medium"}),
-    CHILD: base_spec(slug=CHILD, data="copy", parent=PARENT, modules=["cpo"], provider_id="beta"),
+    CHILD: base_spec(slug=CHILD, data="copy", parent=PARENT, modules=["cpo"], provider_id="beta",
+                     platform={"tls": True}),
 }
 ORDER = [PARENT, BLANK, CHILD]
 
@@ -137,7 +140,8 @@ def test_up_succeeded_with_outputs(sandboxes: Sandboxes) -> None:
         assert res.result == "succeeded", slug
         out = res.outputs
         assert out["namespace"] == slug
-        assert out["url"] == f"http://{slug}.sandboxes.localhost"
+        scheme = "https" if SPECS[slug].get("platform", {}).get("tls") else "http"
+        assert out["url"] == f"{scheme}://{slug}.sandboxes.localhost"
         assert out["seed_job_name"] == f"{slug}-seed"
         assert out["database_secret_name"] == f"{slug}-db"
         assert out["api_key_id"].startswith("sbx_")
@@ -280,6 +284,21 @@ def test_pod_security_restricted_is_enforced(sandboxes: Sandboxes) -> None:
     assert info.value.status == 403 and "PodSecurity" in str(info.value.body)
 
 
+def test_tls_secret_holds_a_certificate_for_the_host_and_its_key(sandboxes: Sandboxes) -> None:
+    host = f"{CHILD}.sandboxes.localhost"
+    assert sandboxes.engine.outputs(CHILD)["url"] == f"https://{host}"
+    secret = sandboxes.core().read_namespaced_secret(f"{CHILD}-tls", CHILD)
+    assert secret.type == "kubernetes.io/tls"
+    cert = x509.load_pem_x509_certificate(base64.b64decode(secret.data["tls.crt"]))
+    key = serialization.load_pem_private_key(base64.b64decode(secret.data["tls.key"]), password=None)
+    assert cert.public_key().public_numbers() == key.public_key().public_numbers()  # type: ignore[union-attr]
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == [host]
+    ingress = client.NetworkingV1Api(sandboxes.api).read_namespaced_ingress(CHILD, CHILD)
+    assert ingress.spec.tls[0].secret_name == f"{CHILD}-tls" and ingress.spec.tls[0].hosts == [host]
+    assert not [s for s in sandboxes.core().list_namespaced_secret(PARENT).items if s.type == "kubernetes.io/tls"]
+
+
 def test_second_preview_shows_no_changes(sandboxes: Sandboxes) -> None:
     for slug in ORDER:
         preview = sandboxes.engine.preview(slug)
@@ -394,6 +413,8 @@ def test_secrets_never_reach_the_state_in_plain_text(sandboxes: Sandboxes) -> No
         db = sandboxes.core().read_namespaced_secret(f"{slug}-db", slug)
         secrets.append(base64.b64decode(db.data["password"]).decode())
         secrets.append(sandboxes.engine.outputs(slug, include_secrets=True)["api_secret"])
+    tls_key = base64.b64decode(sandboxes.core().read_namespaced_secret(f"{CHILD}-tls", CHILD).data["tls.key"]).decode()
+    secrets.append(tls_key.splitlines()[1])  # a line of the key's body: the state escapes the PEM's newlines
     assert all(len(s) >= 32 for s in secrets)
     for path in state_files:
         text = path.read_bytes().decode(errors="replace")
