@@ -75,3 +75,9 @@ def test_tokens_and_db_upgrade(cli: Cli) -> None:
     issued = cli.json("tokens", "create", "--name", "ci", "--role", "provider-admin", "--provider", "acme")
     assert issued["token"].startswith("sbx_")
     cli("tokens", "create", "--name", "x", "--role", "provider-admin", code=ExitCode.USAGE)
+    assert [t["id"] for t in cli.json("tokens", "list")] == [issued["id"]]
+    assert "ci" in cli("tokens", "list") and issued["token"] not in cli("tokens", "list")
+    assert "revoked" in cli("tokens", "revoke", issued["id"])
+    assert cli.json("tokens", "list") == []
+    assert cli.json("tokens", "list", "--all")[0]["revoked_at"]
+    cli("tokens", "revoke", "no-such-id", code=ExitCode.NOT_FOUND)

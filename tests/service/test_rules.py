@@ -246,6 +246,25 @@ def test_tokens_are_hashed(service: SandboxService) -> None:
         service.issue_token("x", Role.PROVIDER_ADMIN, None)
 
 
+def test_a_revoked_token_stops_working_at_once_and_is_listed_as_revoked(service: SandboxService) -> None:
+    keep = service.issue_token("portal", Role.SYSTEM_ADMIN)
+    leaked = service.issue_token("ci", Role.PROVIDER_ADMIN, "acme")
+    assert [t.name for t in service.list_tokens()] == ["portal", "ci"]
+    assert service.authenticate(leaked.token).name == "ci"
+    first = service.revoke_token(leaked.id)
+    assert first.revoked_at is not None
+    with pytest.raises(Unauthenticated, match="revoked"):
+        service.authenticate(leaked.token)
+    assert service.authenticate(keep.token).name == "portal"
+    assert service.revoke_token(leaked.id).revoked_at == first.revoked_at  # idempotent
+    assert [t.name for t in service.list_tokens()] == ["portal"]
+    listed = service.list_tokens(include_revoked=True)
+    assert [(t.name, t.revoked_at is not None) for t in listed] == [("portal", False), ("ci", True)]
+    assert all(leaked.token not in t.model_dump_json() for t in listed)
+    with pytest.raises(NotFound, match="tokens list"):
+        service.revoke_token("nope")
+
+
 def test_slug_of_a_git_stack_file_is_not_reused(service: SandboxService, tmp_path: object) -> None:
     from pathlib import Path
 

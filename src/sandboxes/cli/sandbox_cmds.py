@@ -579,6 +579,40 @@ def tokens_create(
     err_console.print("[dim]shown once: store it now (only its hash is kept)[/]")
 
 
+@tokens_app.command("list")
+def tokens_list(
+    all_: Annotated[bool, typer.Option("--all", help="Include revoked tokens.")] = False,
+    output: Output = OutputFormat.TEXT,
+) -> None:
+    """The tokens issued (name, role, provider, when); never the tokens themselves."""
+    from sandboxes.service.factory import DispatchMode, build_service
+
+    with _errors():
+        tokens = build_service(Settings(), DispatchMode.NONE).list_tokens(include_revoked=all_)
+    if output == OutputFormat.JSON:
+        print_json([t.model_dump(mode="json") for t in tokens])
+        return
+    table = Table("id", "name", "role", "provider", "created", "revoked", box=None)
+    for t in tokens:
+        table.add_row(t.id, t.name, t.role, t.provider_id or "-", t.created_at.strftime("%Y-%m-%d %H:%M"),
+                      t.revoked_at.strftime("%Y-%m-%d %H:%M") if t.revoked_at else "")
+    console.print(table if tokens else "[dim]no tokens: issue one with `sandboxctl tokens create`[/]")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: Annotated[str, typer.Argument(help="The id `tokens list` shows.")],
+                  output: Output = OutputFormat.TEXT) -> None:
+    """Stop a token from working, at once (its holder gets 401 on the next request)."""
+    from sandboxes.service.factory import DispatchMode, build_service
+
+    with _errors():
+        revoked = build_service(Settings(), DispatchMode.NONE).revoke_token(token_id)
+    if output == OutputFormat.JSON:
+        print_json(revoked.model_dump(mode="json"))
+        return
+    console.print(f"token {revoked.id} ({revoked.name}) revoked")
+
+
 db_app = typer.Typer(help="The records database.", no_args_is_help=True)
 
 

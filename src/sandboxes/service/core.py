@@ -48,6 +48,7 @@ from sandboxes.service.schemas import (
     SandboxPublic,
     SandboxStatus,
     SandboxUpdate,
+    TokenPublic,
 )
 from sandboxes.service.tokens import hash_token, new_token
 from sandboxes.settings import Settings
@@ -489,6 +490,25 @@ class SandboxService:
             session.add(rec)
         return IssuedToken(id=rec.id, name=name, role=role.value, provider_id=provider_id, token=token)
 
+    def list_tokens(self, include_revoked: bool = False) -> builtins.list[TokenPublic]:
+        """Every token issued, oldest first (revoked ones only when asked)."""
+        with self.db.session() as session:
+            query = select(TokenRecord).order_by(TokenRecord.created_at, TokenRecord.id)
+            if not include_revoked:
+                query = query.where(TokenRecord.revoked_at.is_(None))
+            return [_token_public(rec) for rec in session.scalars(query)]
+
+    def revoke_token(self, token_id: str) -> TokenPublic:
+        """Stop a token from working, at once and for good; revoking twice keeps the first time."""
+        with self.db.session() as session:
+            rec = session.get(TokenRecord, token_id)
+            if rec is None:
+                raise NotFound(f"no token {token_id!r}: `sandboxctl tokens list` shows the ids")
+            if rec.revoked_at is None:
+                rec.revoked_at = datetime.now(UTC)
+            session.flush()
+            return _token_public(rec)
+
     def authenticate(self, token: str | None) -> Principal:
         if not token:
             raise Unauthenticated("send 'Authorization: Bearer <token>' (issue one with `sandboxctl tokens create`)")
@@ -505,6 +525,11 @@ class SandboxService:
     @staticmethod
     def host() -> str:
         return socket.gethostname()
+
+
+def _token_public(rec: TokenRecord) -> TokenPublic:
+    return TokenPublic(id=rec.id, name=rec.name, role=rec.role, provider_id=rec.provider_id,
+                       created_at=_aware(rec.created_at) or datetime.now(UTC), revoked_at=_aware(rec.revoked_at))
 
 
 def _repository_stacks() -> list[Path]:

@@ -154,6 +154,17 @@ class Credentials(_Public):
     database_url: str | None = None
 
 
+class TokenPublic(_Public):
+    """A token as listed: who holds it and whether it still works; never the token or its hash."""
+
+    id: str
+    name: str
+    role: str
+    provider_id: str | None
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
 class IssuedToken(_Public):
     id: str
     name: str
