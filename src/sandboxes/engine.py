@@ -380,13 +380,47 @@ def _events(sink: EventSink | None) -> Callable[[auto.EngineEvent], None] | None
     return forward
 
 
+def _without_tracebacks(text: str) -> list[str]:
+    """The engine's non-empty output lines without the Python tracebacks in it.
+
+    When an update fails, the engine cancels the program and the language host prints a
+    ``KeyboardInterrupt`` traceback (twice, chained) under the stack's diagnostics. Those
+    twenty-odd lines are noise, and they pushed the real cause (a field conflict, say) out
+    of the tail that error messages are built from. A traceback's frames are indented
+    deeper than its ``Traceback`` line; the exception line that ends it is kept unless it
+    is the cancellation's ``KeyboardInterrupt``, since a program's own error is the cause.
+    """
+    kept: list[str] = []
+    tb_indent: int | None = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        indent = len(line) - len(line.lstrip())
+        if stripped.startswith("Traceback (most recent call last)"):
+            tb_indent = indent
+            continue
+        if tb_indent is not None:
+            if indent > tb_indent:
+                continue  # a frame
+            if indent == tb_indent:
+                if stripped.startswith("During handling of the above exception"):
+                    continue
+                tb_indent = None
+                if stripped == "KeyboardInterrupt":
+                    continue
+            else:
+                tb_indent = None
+        kept.append(line)
+    return kept
+
+
 def _translate(err: auto.CommandError, slug: str) -> EngineError:
     if isinstance(err, auto.StackNotFoundError):
         return StackMissing(f"no stack {slug!r} in the backend")
     if isinstance(err, auto.ConcurrentUpdateError):
         return StackBusy(f"stack {slug!r} is being updated by another operation")
-    text = str(err)
-    lines = [line for line in text.splitlines() if line.strip()]
+    lines = _without_tracebacks(str(err))
     detail = "\n".join(lines[-25:])
     at = next((i for i, line in enumerate(lines) if "error:" in line), None)
     if at is None:
