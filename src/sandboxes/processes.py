@@ -29,3 +29,20 @@ def process_alive(pid: int) -> bool:
     except PermissionError:
         return True  # someone else's process: alive, not ours to judge further
     return process_state(pid) not in ("Z", "X")
+
+
+def children(pid: int) -> list[tuple[int, str]]:
+    """``(pid, command name)`` of the live direct children of ``pid`` (empty where there is no ``/proc``)."""
+    found: list[tuple[int, str]] = []
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name, _, rest = stat.partition("(")[2].rpartition(")")
+        fields = rest.split()
+        if len(fields) >= 2 and fields[1] == str(pid) and fields[0] not in ("Z", "X"):
+            found.append((int(entry.name), name))
+    return found

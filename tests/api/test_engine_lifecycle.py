@@ -242,3 +242,47 @@ def test_worker_killed_mid_up_then_recovered(harness: Harness) -> None:
     assert h.wait(gone.json()["operation"]["id"])["status"] == "succeeded"
     h.gone(slug)  # no orphan: nothing labelled with the slug is left anywhere
     assert slug not in h.engine().stacks()
+
+
+def test_running_up_cancelled_gracefully_then_the_next_up_finishes(harness: Harness) -> None:
+    """A cancel stops the engine like Ctrl-C: the operation ends cancelled, the stack is free and consistent."""
+    h = harness
+    pool = h.service.dispatcher
+    assert isinstance(pool, WorkerPool)
+    created = h.client.post("/v1/sandboxes", json={"name": "Cancel test", "modules": ["cpo"], "data": "blank"},
+                            headers=h.headers).json()
+    slug, op_id = created["sandbox"]["slug"], created["operation"]["id"]
+    deadline = time.monotonic() + 300
+    while True:  # wait until the engine is creating resources
+        events = h.client.get(f"/v1/operations/{op_id}/events", params={"follow": "false"}, headers=h.headers).text
+        if events.count("resource-pre") >= 3:
+            break
+        status = h.client.get(f"/v1/operations/{op_id}", headers=h.headers).json()
+        assert status["status"] in ("queued", "running"), f"the up ended before it could be cancelled: {status}"
+        assert time.monotonic() < deadline, f"the up never started creating resources: {status}"
+        time.sleep(0.3)
+
+    asked = h.client.post(f"/v1/operations/{op_id}/cancel", headers=h.headers)
+    assert asked.status_code == 202, asked.text
+    assert asked.json()["status"] == "running" and asked.json()["cancel_requested_by"]
+    again = h.client.post(f"/v1/operations/{op_id}/cancel", headers=h.headers)
+    assert again.status_code == 202 and again.json()["cancel_requested_at"] == asked.json()["cancel_requested_at"]
+    ended = h.wait(op_id, timeout=300)
+    assert ended["status"] == "cancelled", ended
+    assert ended["error"].startswith("cancelled by ") and "cancel" in ended["error"].lower()[20:], ended["error"]
+    assert pool.wait(op_id, timeout=30) == 0  # the worker recorded the outcome itself: no crash, no repair owed
+    sandbox = h.client.get(f"/v1/sandboxes/{slug}", headers=h.headers).json()
+    assert sandbox["needs_repair"] is False
+    events = h.client.get(f"/v1/operations/{op_id}/events", params={"follow": "false"}, headers=h.headers).text
+    assert '"status":"cancelled"' in events
+
+    # The stack is not locked and its state is consistent: the next up carries on and finishes.
+    nxt = h.client.patch(f"/v1/sandboxes/{slug}", json={"name": "Cancel test, finished"}, headers=h.headers)
+    assert nxt.status_code == 202, nxt.text
+    done = h.wait(nxt.json()["operation"]["id"])
+    assert done["status"] == "succeeded", done["error"]
+    assert h.labelled(slug).get("list_deployment_for_all_namespaces")
+    gone = h.client.delete(f"/v1/sandboxes/{slug}", params={"confirm": slug}, headers=h.headers)
+    assert h.wait(gone.json()["operation"]["id"])["status"] == "succeeded"
+    h.gone(slug)
+    assert slug not in h.engine().stacks()

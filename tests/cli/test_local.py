@@ -71,7 +71,7 @@ def test_demo_creates_then_reuses(cli: Cli) -> None:
 
 
 def test_tokens_and_db_upgrade(cli: Cli) -> None:
-    assert "revision 0001" in cli("db", "upgrade")
+    assert "revision 0002" in cli("db", "upgrade")
     issued = cli.json("tokens", "create", "--name", "ci", "--role", "provider-admin", "--provider", "acme")
     assert issued["token"].startswith("sbx_")
     cli("tokens", "create", "--name", "x", "--role", "provider-admin", code=ExitCode.USAGE)

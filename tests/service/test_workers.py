@@ -97,7 +97,7 @@ def test_migrations_are_idempotent(settings: Settings, db: Database, tmp_path: P
     from sandboxes.store.migrate import upgrade
 
     upgrade(settings.effective_database_url)
-    assert current(settings.effective_database_url) == "0001"
+    assert current(settings.effective_database_url) == "0002"
 
 
 def test_restart_watches_a_worker_still_alive_from_before(settings: Settings, db: Database) -> None:

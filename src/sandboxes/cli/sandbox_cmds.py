@@ -546,12 +546,15 @@ def ops_logs(
 @ops_app.command("cancel")
 def ops_cancel(operation_id: str, output: Output = OutputFormat.TEXT, api_url: ApiUrl = None, token: Token = None,
                provider: AsProvider = None, role: AsRole = None) -> None:
-    """Cancel a queued operation (exit 75 if it is already running)."""
+    """Cancel an operation: a queued one at once, a running one gracefully (follow it with `ops logs -f`)."""
     backend, principal = _backend(api_url, token, provider, role)
     with _errors():
         op = backend.cancel_operation(principal, operation_id)
     if output == OutputFormat.JSON:
         print_json(op.model_dump(mode="json"))
+    elif op.status == OperationStatus.RUNNING:
+        console.print(f"operation {op.id}: cancel requested; the engine finishes its steps in flight and stops "
+                      f"(follow it: sandboxctl ops logs {op.id} --follow)")
     else:
         console.print(f"operation {op.id}: {_styled(op.status.value)}")
 

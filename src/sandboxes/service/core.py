@@ -74,7 +74,9 @@ def operation_view(op: OperationRecord) -> OperationPublic:
     return OperationPublic(
         id=op.id, sandbox=op.sandbox_slug, kind=OperationKind(op.kind), status=OperationStatus(op.status),
         requested_by=op.requested_by, created_at=_aware(op.created_at) or datetime.now(UTC),
-        started_at=_aware(op.started_at), finished_at=_aware(op.finished_at), error=op.error, summary=op.summary,
+        started_at=_aware(op.started_at), finished_at=_aware(op.finished_at),
+        cancel_requested_at=_aware(op.cancel_requested_at), cancel_requested_by=op.cancel_requested_by,
+        error=op.error, summary=op.summary,
     )
 
 
@@ -422,18 +424,29 @@ class SandboxService:
         return op
 
     def cancel_operation(self, principal: Principal, operation_id: str) -> OperationPublic:
-        """Cancel a *queued* operation (a running engine update is never interrupted half-way: wait for it)."""
+        """Cancel an operation: a queued one at once; a running one gracefully, by its worker.
+
+        A running engine is never killed: the request is recorded, and the worker running
+        the operation (it polls for requests) interrupts ``pulumi`` the way Ctrl-C does, so
+        the steps in flight finish, nothing new starts and the state stays consistent. The
+        operation then ends ``cancelled`` and the next ``up`` carries on from where it stopped.
+        """
         with self.db.session() as session:
             op = self._op_visible(session, principal, operation_id)
             rec = session.get(SandboxRecord, op.sandbox_slug)
             if rec is not None and rec.owner != API_OWNER:
                 raise Forbidden(f"sandbox {rec.slug!r} is owned by {rec.owner!r}: read-only through the API")
             if op.status == OperationStatus.RUNNING:
-                raise Conflict(f"operation {op.id} is already running: it cannot be cancelled, wait for it", op.id)
+                if op.cancel_requested_at is None:
+                    op.cancel_requested_at = datetime.now(UTC)
+                    op.cancel_requested_by = principal.name
+                session.flush()
+                return operation_view(op)
             if op.status != OperationStatus.QUEUED:
                 raise Invalid("operation already finished", [("operation_id", f"{op.id} is {op.status}")])
             op.status = OperationStatus.CANCELLED.value
             op.finished_at = datetime.now(UTC)
+            op.cancel_requested_at, op.cancel_requested_by = op.finished_at, principal.name
             if rec is not None:
                 # Nothing ran: the sandbox is as the last finished operation left it.
                 rec.status = (SandboxStatus.READY if rec.url else SandboxStatus.FAILED).value

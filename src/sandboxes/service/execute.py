@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
+import threading
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +24,7 @@ from sqlalchemy import select, update
 
 from sandboxes import stackfiles
 from sandboxes.engine import EngineError, EngineFailed, StackMissing
+from sandboxes.processes import children
 from sandboxes.service.core import API_OWNER
 from sandboxes.service.ports import EnginePort
 from sandboxes.service.schemas import OperationKind, OperationStatus, SandboxStatus
@@ -28,7 +33,8 @@ from sandboxes.spec import parse_spec
 from sandboxes.store.database import Database
 from sandboxes.store.models import EventRecord, OperationRecord, SandboxRecord
 
-__all__ = ["MAX_ERROR", "SECRET_SIGNATURE", "claim", "finish", "mark_dead", "run_operation", "scrub"]
+__all__ = ["MAX_ERROR", "SECRET_SIGNATURE", "cancel_requested", "claim", "finish", "interrupt_engine_on_cancel",
+           "mark_dead", "run_operation", "scrub"]
 
 MAX_ERROR = 4000
 
@@ -43,6 +49,51 @@ def claim(db: Database, operation_id: str, pid: int | None = None) -> bool:
                     worker_pid=pid if pid is not None else os.getpid(), worker_host=socket.gethostname())
         )
         return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def cancel_requested(db: Database, operation_id: str) -> str | None:
+    """Who asked to cancel this operation, or None if nobody has."""
+    with db.session() as session:
+        op = session.get(OperationRecord, operation_id)
+        if op is None or op.cancel_requested_at is None:
+            return None
+        return op.cancel_requested_by or "someone"
+
+
+class _Cancelled(Exception):
+    """A cancel request seen between engine steps: nothing more is started."""
+
+
+@contextmanager
+def interrupt_engine_on_cancel(db: Database, operation_id: str, interval: float = 0.5) -> Iterator[None]:
+    """While the block runs, watch for a cancel request and interrupt this process's ``pulumi`` children.
+
+    SIGINT is what Ctrl-C sends: the engine finishes the steps in flight (asking providers
+    to stop waiting), starts nothing new, writes its checkpoint and exits "canceled". Only
+    for a worker process, which runs exactly one operation: every ``pulumi`` child is its own.
+    """
+    stop = threading.Event()
+
+    def watch() -> None:
+        signalled: set[int] = set()
+        while not stop.wait(interval):
+            if cancel_requested(db, operation_id) is None:
+                continue
+            for pid, name in children(os.getpid()):
+                if name == "pulumi" and pid not in signalled:
+                    try:
+                        os.kill(pid, signal.SIGINT)
+                    except ProcessLookupError:
+                        continue
+                    signalled.add(pid)
+
+    thread = threading.Thread(target=watch, name=f"cancel-watch-{operation_id[:8]}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(5)
 
 
 #: Pulumi's marker of a secret value in serialised properties ("4dabf181..." = the secret signature).
@@ -131,6 +182,9 @@ def finish(db: Database, operation_id: str, status: OperationStatus, summary: di
             rec.needs_repair = False
             if outputs and isinstance(outputs.get("url"), str):
                 rec.url = outputs["url"]
+        elif status == OperationStatus.CANCELLED:
+            # The engine stopped cleanly: a sandbox that was up still answers; the next up finishes the job.
+            rec.status = (SandboxStatus.READY if rec.url else SandboxStatus.FAILED).value
         else:
             rec.status = SandboxStatus.FAILED.value
         rec.updated_at = datetime.now(UTC)
@@ -155,19 +209,44 @@ def mark_dead(db: Database, operation_id: str, reason: str) -> bool:
 
 def run_operation(db: Database, settings: Settings, operation_id: str, engine: EnginePort,
                   pid: int | None = None) -> OperationStatus | None:
-    """Claim and run one operation; None if it was not ours to run. Never raises for engine failures."""
+    """Claim and run one operation; None if it was not ours to run. Never raises for engine failures.
+
+    A cancel request is honoured between steps here; the worker process also interrupts a
+    running engine (``interrupt_engine_on_cancel``). Either way the operation ends
+    ``cancelled``, with what the engine said, unless it had already succeeded.
+    """
     if not claim(db, operation_id, pid):
         return None
+    events = _EventLog(db, operation_id)
+    error = _run_claimed(db, settings, operation_id, engine, events)
+    if error is None:
+        return OperationStatus.SUCCEEDED
+    status = OperationStatus.FAILED
+    if (who := cancel_requested(db, operation_id)) is not None:
+        status, error = OperationStatus.CANCELLED, f"cancelled by {who}: {error}"
+    events({"type": "operation-finished", "status": status.value})
+    finish(db, operation_id, status, error=error)
+    return status
+
+
+def _run_claimed(db: Database, settings: Settings, operation_id: str, engine: EnginePort,
+                 events: _EventLog) -> str | None:
+    """The steps of a claimed operation: records a success and returns None, or returns the error."""
     with db.session() as session:
         op = session.get(OperationRecord, operation_id)
         assert op is not None
         kind, slug, spec_value = OperationKind(op.kind), op.sandbox_slug, op.spec
         rec = session.get(SandboxRecord, slug)
         needs_repair = bool(rec and rec.needs_repair)
-    events = _EventLog(db, operation_id)
     stacks_dir = settings.effective_stacks_dir
     outputs: dict[str, Any] | None = None
+
+    def stop_if_cancelled() -> None:
+        if cancel_requested(db, operation_id) is not None:
+            raise _Cancelled("stopped before the next engine step")
+
     try:
+        stop_if_cancelled()
         if needs_repair and kind != OperationKind.REPAIR:
             events({"type": "repair", "message": "the previous operation died: repairing the stack first"})
             try:
@@ -175,6 +254,7 @@ def run_operation(db: Database, settings: Settings, operation_id: str, engine: E
                     events({"type": "repair", "message": step})
             except StackMissing:
                 events({"type": "repair", "message": "no stack yet: nothing to repair"})
+            stop_if_cancelled()
         summary: dict[str, Any]
         if kind == OperationKind.UP:
             if spec_value is not None:
@@ -193,22 +273,17 @@ def run_operation(db: Database, settings: Settings, operation_id: str, engine: E
         else:
             steps = engine.repair(slug, on_event=events)
             summary = {"kind": "repair", "result": "succeeded", "steps": steps}
+    except _Cancelled as err:
+        return str(err)
     except EngineFailed as err:
-        message = str(err) + (f"\n{err.detail}" if err.detail else "")
-        events({"type": "operation-finished", "status": "failed"})
-        finish(db, operation_id, OperationStatus.FAILED, error=message)
-        return OperationStatus.FAILED
+        return str(err) + (f"\n{err.detail}" if err.detail else "")
     except EngineError as err:
-        events({"type": "operation-finished", "status": "failed"})
-        finish(db, operation_id, OperationStatus.FAILED, error=f"{type(err).__name__}: {err}")
-        return OperationStatus.FAILED
+        return f"{type(err).__name__}: {err}"
     except Exception as err:  # a bug or an unexpected failure: recorded, never lost
         tail = "".join(traceback.format_exception_only(type(err), err)).strip()
-        events({"type": "operation-finished", "status": "failed"})
-        finish(db, operation_id, OperationStatus.FAILED, error=f"internal error: {tail}")
-        return OperationStatus.FAILED
+        return f"internal error: {tail}"
     events({"type": "operation-finished", "status": "succeeded"})
     if outputs:
         scrub(db, operation_id, _secret_outputs(engine, slug, outputs))
     finish(db, operation_id, OperationStatus.SUCCEEDED, summary=summary, outputs=outputs)
-    return OperationStatus.SUCCEEDED
+    return None

@@ -100,6 +100,9 @@ class OperationPublic(_Public):
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    cancel_requested_at: datetime | None = Field(
+        default=None, description="set when a running operation was asked to stop; its engine stops gracefully")
+    cancel_requested_by: str | None = None
     error: str | None = None
     summary: dict[str, Any] | None = Field(default=None, description="engine counts and non-secret outputs")
 

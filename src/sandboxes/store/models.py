@@ -74,6 +74,9 @@ class OperationRecord(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
+    # Set by the service when someone cancels a running operation; its worker acts on it.
+    cancel_requested_at: Mapped[datetime | None] = mapped_column()
+    cancel_requested_by: Mapped[str | None] = mapped_column(String(255))
 
 
 class EventRecord(Base):

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import StreamingResponse
 
 from sandboxes.api.deps import CurrentPrincipal, ServiceDep
@@ -40,11 +40,20 @@ def get_operation(operation_id: str, principal: CurrentPrincipal, service: Servi
 
 
 @router.post("/{operation_id}/cancel", response_model=OperationPublic,
-             responses={**_ERRORS, 409: {"model": Problem, "description": "already running"},
+             responses={**_ERRORS, 202: {"model": OperationPublic, "description": "running: it stops gracefully"},
+                        403: {"model": Problem, "description": "the sandbox is owned by a git directory"},
                         422: {"model": Problem, "description": "already finished"}})
-def cancel_operation(operation_id: str, principal: CurrentPrincipal, service: ServiceDep) -> OperationPublic:
-    """Cancel a queued operation; a running one is never interrupted half-way (409)."""
-    return service.cancel_operation(principal, operation_id)
+def cancel_operation(operation_id: str, principal: CurrentPrincipal, service: ServiceDep,
+                     response: Response) -> OperationPublic:
+    """Cancel an operation: a queued one at once (200); a running one gracefully (202).
+
+    A running engine finishes the steps in flight and starts nothing new (what Ctrl-C does
+    to ``pulumi up``); follow the operation until it ends ``cancelled``. Asking again is harmless.
+    """
+    op = service.cancel_operation(principal, operation_id)
+    if op.status == OperationStatus.RUNNING:
+        response.status_code = 202
+    return op
 
 
 def _sse(event: str, data: Any, event_id: int | None = None) -> str:
