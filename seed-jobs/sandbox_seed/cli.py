@@ -1,4 +1,5 @@
-"""Command line: ``python3 -m sandbox_seed run --mode … --modules … --size … --random-seed N [--reset] [--dry-run]``.
+"""Command line: ``python3 -m sandbox_seed run --mode … --modules … --size … --random-seed N [--reset]
+[--reset-generation N] [--dry-run]``.
 
 This is a fixed contract with the Pulumi stack's seed Job (see README). Progress goes to stdout;
 a failure is exactly ONE line on stderr plus a non-zero exit code (see errors.py for the codes).
@@ -42,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--random-seed", required=True, type=int, help="seed of the preconfigured data and pseudonyms")
     run.add_argument("--reset", action="store_true",
                      help="empty business tables first (else a non-empty DB is refused)")
+    run.add_argument("--reset-generation", type=int, default=0, metavar="N",
+                     help="reset once per new N: a run whose N is above the latest seed record's empties business "
+                     "tables and seeds again; the same N again is a no-op (how a stack re-seeds a sandbox)")
     run.add_argument("--dry-run", action="store_true",
                      help="validate arguments and environment only; touch no database; exit 0 if acceptable")
     return parser
@@ -60,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging()
     try:
         args = build_parser().parse_args(argv)
-        req = build_request(args.mode, args.modules, args.size, args.random_seed, args.reset)
+        req = build_request(args.mode, args.modules, args.size, args.random_seed, args.reset,
+                            reset_generation=args.reset_generation)
         if args.dry_run:
             print(f"dry-run ok: {req.describe()}", flush=True)
             return 0

@@ -4,7 +4,8 @@ Safety properties (README "Safety"):
 - every refusal (unreachable, credentials, schema versions, policy, non-empty target) is decided
   before the first write, and all writes happen in one transaction: a failure leaves the target as it
   was; an unexpected failure additionally leaves a 'failed' seed_record when the schema already existed;
-- a rerun whose arguments match the latest successful seed record is a no-op success (--reset forces);
+- a rerun whose arguments match the latest successful seed record is a no-op success (--reset forces, and
+  so does, once, a --reset-generation above the latest record's);
 - an advisory lock serializes concurrent seeders of the same database;
 - the parent of a copy is opened read-only (session default and transaction), never written.
 """
@@ -71,6 +72,20 @@ def _matching_record(conn: psycopg.Connection, req: SeedRequest, source: str | N
     return int(row[0]) if same else None
 
 
+def _latest_generation(conn: psycopg.Connection) -> int:
+    """The reset generation of the latest successful seed (0 before any, or before migration 0004)."""
+    has_column = conn.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'seed_record' "
+        "AND column_name = 'reset_generation'"
+    ).fetchone()
+    if not has_column:
+        return 0
+    row = conn.execute(
+        "SELECT reset_generation FROM seed_record WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def _check_parent(source: psycopg.Connection, where: str) -> None:
     """The parent must carry exactly our schema version: older/newer data would not fit our tables."""
     version = migrations.current_version(source)
@@ -89,15 +104,18 @@ def _check_parent(source: psycopg.Connection, where: str) -> None:
 
 def _write_record(conn: psycopg.Connection, req: SeedRequest, *, status: str, source: str | None,
                   started_at: datetime, duration: float, counts: dict[str, int] | None = None,
-                  checksum: str | None = None, error: str | None = None) -> None:
-    conn.execute(
+                  checksum: str | None = None, error: str | None = None, generation: int | None = None) -> None:
+    row = conn.execute(
         "INSERT INTO seed_record (status, mode, modules, size, random_seed, sandbox_slug, source, reference_time, "
         "schema_version, row_counts, checksum, duration_seconds, error, started_at) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s)",
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s) RETURNING id",
         (status, req.mode, ",".join(req.modules), req.size, req.random_seed, req.slug, source,
          req.reference_time if req.mode == "preconfigured" else None, migrations.SCHEMA_VERSION,
          json.dumps(counts or {}, sort_keys=True), checksum, round(duration, 3), error, started_at),
-    )
+    ).fetchone()
+    if generation is not None and row is not None:
+        # Set apart from the INSERT: a failure record may be written before migration 0004 ran.
+        conn.execute("UPDATE seed_record SET reset_generation = %s WHERE id = %s", (generation, row[0]))
 
 
 def run(req: SeedRequest) -> RunResult:
@@ -119,14 +137,20 @@ def run(req: SeedRequest) -> RunResult:
                     raise SchemaVersionError(
                         f"target database has schema version {version}, newer than this seed program's "
                         f"{migrations.SCHEMA_VERSION}: use a newer seed image")
+                latest_generation = _latest_generation(target)
+                # A new reset generation asks for exactly one reset; an old or equal one asks for nothing.
+                reset = req.reset or req.reset_generation > latest_generation
+                if reset and not req.reset:
+                    log.info("reset generation %d is above the last seed's %d: emptying and seeding again",
+                             req.reset_generation, latest_generation)
                 match = _matching_record(target, req, source_name)
-                if match is not None and not req.reset:
+                if match is not None and not reset:
                     applied = migrations.migrate(target)
                     log.info("already seeded with these arguments (seed_record id %d)%s: nothing to do",
                              match, f"; applied pending migrations {applied}" if applied else "")
                     return RunResult("noop", duration_seconds=time.monotonic() - t0)
                 filled = nonempty_tables(target)
-                if filled and not req.reset:
+                if filled and not reset:
                     raise NotEmptyError(
                         f"target database already holds business data ({', '.join(filled[:4])}"
                         f"{', …' if len(filled) > 4 else ''}) and --reset was not given")
@@ -150,7 +174,8 @@ def run(req: SeedRequest) -> RunResult:
                 checksum = combined_checksum(per_table)
                 duration = time.monotonic() - t0
                 _write_record(target, req, status="succeeded", source=source_name, started_at=started_at,
-                              duration=duration, counts=counts, checksum=checksum)
+                              duration=duration, counts=counts, checksum=checksum,
+                              generation=max(req.reset_generation, latest_generation))
         except SeedError:
             raise
         except Exception as exc:

@@ -64,6 +64,7 @@ class SeedRequest:
     masked_copy_allowed: bool
     connect_timeout: float
     reference_time: datetime
+    reset_generation: int = 0
 
     @property
     def is_copy(self) -> bool:
@@ -74,12 +75,13 @@ class SeedRequest:
         src = f" from {validate_url(self.parent_database_url, 'PARENT_DATABASE_URL')}" if self.parent_database_url \
             and self.is_copy else ""
         return (f"mode={self.mode} modules={','.join(self.modules)} size={self.size} seed={self.random_seed} "
-                f"reset={self.reset} slug={self.slug or '-'} target={validate_url(self.database_url, 'DATABASE_URL')}"
+                f"reset={self.reset} generation={self.reset_generation} slug={self.slug or '-'} "
+                f"target={validate_url(self.database_url, 'DATABASE_URL')}"
                 f"{src}")
 
 
 def build_request(mode: str, modules: str, size: str, random_seed: int, reset: bool,
-                  env: Mapping[str, str] | None = None) -> SeedRequest:
+                  env: Mapping[str, str] | None = None, reset_generation: int = 0) -> SeedRequest:
     """Validate arguments and environment; raise a SeedError subclass naming the first problem."""
     env = os.environ if env is None else env
     if mode not in MODES:
@@ -89,6 +91,8 @@ def build_request(mode: str, modules: str, size: str, random_seed: int, reset: b
         raise UsageError(f"unknown size {size!r} (known: {', '.join(SIZES)})")
     if not -(2**63) <= random_seed < 2**63:
         raise UsageError("--random-seed must fit in a signed 64-bit integer")
+    if not 0 <= reset_generation < 2**31:
+        raise UsageError("--reset-generation must be a whole number from 0 (never reset) up")
     allowed = parse_bool(env, "SEED_MASKED_COPY_ALLOWED", False)
     if mode == "masked-copy" and not allowed:
         raise PolicyRefusedError(
@@ -121,7 +125,7 @@ def build_request(mode: str, modules: str, size: str, random_seed: int, reset: b
     ref = ref.replace(tzinfo=UTC) if ref.tzinfo is None else ref.astimezone(UTC)
     slug = env.get("SANDBOX_SLUG", "").strip() or None
     return SeedRequest(mode, mods, size, random_seed, reset, url, parent, slug, allowed, timeout,
-                       ref.replace(microsecond=0))
+                       ref.replace(microsecond=0), reset_generation)
 
 
 def _same_database(a: str, b: str) -> bool:

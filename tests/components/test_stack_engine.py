@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from components.fieldmanager import field_manager_name
 from components.labels import SLUG_LABEL
 from components.seed_job import SeedContainerArgs, seed_container
@@ -430,6 +431,31 @@ def test_policy_refusal_on_the_real_engine_creates_nothing(sandboxes: Sandboxes)
     assert not sandboxes.core().list_namespace(label_selector=f"{SLUG_LABEL}={slug}").items
     assert labelled(sandboxes.api, slug) == {}
     sandboxes.engine.remove_stack(slug)
+
+
+def test_masked_copy_runs_once_the_policy_switch_is_on(sandboxes: Sandboxes) -> None:
+    """Seed 002's masked production copy: refused by default (above), allowed by the project switch."""
+    slug = "sandbox-eng005"
+    model = sandboxes.write(base_spec(slug=slug, data="masked-copy", parent=PARENT, modules=["msp"]))
+    path = stackfiles.path_for(sandboxes.stacks_dir, slug)
+    raw = yaml.safe_load(path.read_text())
+    raw["config"]["sandboxes:allowMaskedCopy"] = True
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    try:
+        assert sandboxes.engine.up(slug).result == "succeeded"
+        job = client.BatchV1Api(sandboxes.api).read_namespaced_job(f"{slug}-seed", slug)
+        container = job.spec.template.spec.containers[0]
+        assert container.args[container.args.index("--mode") + 1] == "masked-copy", container.args
+        env = {e.name: e for e in container.env}
+        assert env["SEED_MASKED_COPY_ALLOWED"].value == "true"
+        assert env["PARENT_DATABASE_URL"].value_from.secret_key_ref.name == f"{slug}-parent-db"
+        parent_secret = sandboxes.core().read_namespaced_secret(f"{slug}-parent-db", slug)
+        parent_db = sandboxes.core().read_namespaced_secret(f"{PARENT}-db", PARENT)
+        assert parent_secret.data["url"] == parent_db.data["url"]  # the parent's own database, through its stack
+        assert job.status.succeeded == 1
+        assert model.data == "masked-copy"
+    finally:
+        sandboxes.engine.destroy(slug)
 
 
 def test_destroy_leaves_nothing_labelled(sandboxes: Sandboxes) -> None:

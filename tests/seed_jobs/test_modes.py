@@ -29,6 +29,7 @@ BUSINESS = (
 CPO_ONLY = ("locations", "charge_stations", "evses", "connectors")
 MSP_ONLY = ("drivers", "charge_cards")
 REFERENCE = datetime(2026, 1, 1, tzinfo=UTC)
+SCHEMA_VERSION = 4  # seed-jobs/sandbox_seed/migrations: the newest file
 
 
 def counts(url: str) -> dict[str, int]:
@@ -42,6 +43,11 @@ def table_checksums(url: str) -> dict[str, tuple[int, str]]:
         return database_checksums(conn)
 
 
+def query_exec(url: str, statement: str) -> None:
+    with psycopg.connect(url) as conn:
+        conn.execute(statement)  # type: ignore[arg-type]
+
+
 def records(url: str) -> list[tuple]:
     return query(url, "SELECT status, mode, modules, size, random_seed, sandbox_slug, checksum, row_counts, "
                       "schema_version, source FROM seed_record ORDER BY id")
@@ -52,7 +58,7 @@ def test_blank_is_schema_only(fresh_database: str) -> None:
     assert "seeded" in proc.stdout
     assert set(BUSINESS) <= public_tables(fresh_database)
     assert sum(counts(fresh_database).values()) == 0
-    assert scalar(fresh_database, "SELECT max(version) FROM schema_migrations") == 3
+    assert scalar(fresh_database, "SELECT max(version) FROM schema_migrations") == SCHEMA_VERSION
     (rec,) = records(fresh_database)
     assert rec[:6] == ("succeeded", "blank", "cpo", "small", 42, "sandbox-a34g56")
 
@@ -143,6 +149,40 @@ def test_nonempty_database_is_refused_without_reset_then_reset_reseeds(fresh_dat
     assert [r[4] for r in recs] == [1, 2]
     assert table_checksums(url) != before
     assert scalar(url, "SELECT min(id) FROM drivers") == 1  # identities restarted
+
+
+def test_a_new_reset_generation_reseeds_once_and_only_once(fresh_database: str) -> None:
+    """How a stack re-seeds (spec data_generation): the Job's N above the last record's resets, once."""
+    url = fresh_database
+    seed(url, "preconfigured", "cpo", 5)
+    scribbled = "UPDATE locations SET name = 'edited by a user' WHERE id = 1"
+    query_exec(url, scribbled)
+    edited = table_checksums(url)
+    assert seed(url, "preconfigured", "cpo", 5, "--reset-generation", "0").stdout.count("noop") == 1
+    assert table_checksums(url) == edited  # generation 0 is "never reset": the user's edit stays
+
+    proc = seed(url, "preconfigured", "cpo", 5, "--reset-generation", "1")
+    assert "reset generation 1 is above the last seed's 0" in proc.stdout
+    assert table_checksums(url) != edited
+    assert scalar(url, "SELECT name FROM locations WHERE id = 1") != "edited by a user"
+    assert scalar(url, "SELECT min(id) FROM locations") == 1  # identities restarted
+    assert query(url, "SELECT reset_generation FROM seed_record ORDER BY id") == [(0,), (1,)]
+
+    query_exec(url, scribbled)
+    again = table_checksums(url)
+    for generation in ("1", "0"):  # the same generation again, or an older one: nothing is reset
+        assert seed(url, "preconfigured", "cpo", 5, "--reset-generation", generation).stdout.count("noop") == 1
+    assert table_checksums(url) == again and len(records(url)) == 2
+
+    proc = seed(url, "preconfigured", "msp", 6, "--reset-generation", "2")  # other arguments, with a new N
+    assert [r[4] for r in records(url)] == [5, 5, 6]
+    assert scalar(url, "SELECT count(*) FROM charge_stations") == 0  # msp only now
+
+
+def test_reset_generation_must_not_be_negative(fresh_database: str) -> None:
+    proc = seed_cli(*run_args("blank", "msp", "small", 1, "--reset-generation", "-1"),
+                    env={"DATABASE_URL": fresh_database})
+    assert proc.returncode != 0 and "--reset-generation" in one_line_error(proc)
 
 
 def test_foreign_business_rows_count_as_data(fresh_database: str) -> None:
