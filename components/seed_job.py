@@ -4,7 +4,7 @@ The container's command line is the contract with the seed program (``seed-jobs/
 which ships in its own image and is built elsewhere):
 
     python3 -m sandbox_seed run --mode {blank,preconfigured,copy,masked-copy}
-        --modules msp,cpo --size {small,medium,large} --random-seed N [--reset]
+        --modules msp,cpo --size {small,medium,large} --random-seed N [--reset] [--reset-generation N]
 
 with ``DATABASE_URL``, ``PARENT_DATABASE_URL`` (copy), ``SANDBOX_SLUG``,
 ``SEED_MASKED_COPY_ALLOWED`` and ``SEED_CONNECT_TIMEOUT`` in the environment.
@@ -94,6 +94,7 @@ class SeedContainerArgs:
     database_secret: str
     parent_database_secret: str | None = None
     reset: bool = False
+    reset_generation: int = 0
 
     @classmethod
     def from_spec(cls, spec: SandboxSpec, defaults: ProjectDefaults) -> SeedContainerArgs:
@@ -106,6 +107,7 @@ class SeedContainerArgs:
             masked_copy_allowed=defaults.allow_masked_copy,
             database_secret=names.db,
             parent_database_secret=names.parent_db if copies_parent(spec) else None,
+            reset_generation=spec.data_generation,
         )
 
 
@@ -119,6 +121,9 @@ def seed_container(args: SeedContainerArgs) -> dict[str, Any]:
     ]
     if args.reset:
         argv.append("--reset")
+    if args.reset_generation:
+        # A new value changes the Job, so the engine replaces it, and the program resets exactly once.
+        argv += ["--reset-generation", str(args.reset_generation)]
     env: list[dict[str, Any]] = [
         {"name": "DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": args.database_secret, "key": "url"}}},
     ]

@@ -288,6 +288,11 @@ class SandboxSpec(_Model):
     parent: Slug | None = None
     modules: list[Module] = Field(min_length=1, max_length=2)
     data: DataMode = DataMode.BLANK
+    data_generation: int = Field(
+        default=0, ge=0, lt=2**31,
+        description="bump it to wipe the sandbox's business data and seed it again from 'data' (once per value; "
+        "e.g. to refresh a masked copy); 0 never resets",
+    )
     settings: SandboxSettings = SandboxSettings()
     access: Access = Access()
     platform: Platform = Platform()

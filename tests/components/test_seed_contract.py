@@ -61,6 +61,7 @@ def run_seed(container: dict[str, Any]) -> subprocess.CompletedProcess[str]:
         ({"data": "preconfigured", "modules": ["cpo", "msp"], "platform": {"size": "large"}}, None),
         ({"data": "copy", "parent": "sandbox-parent", "modules": ["cpo"]}, None),
         ({"data": "masked-copy", "parent": "sandbox-parent"}, ProjectDefaults(allow_masked_copy=True)),
+        ({"data": "preconfigured", "modules": ["msp"], "data_generation": 3}, None),
     ],
 )
 def test_seed_program_accepts_the_jobs_command(overrides: dict[str, Any], defaults: ProjectDefaults | None) -> None:

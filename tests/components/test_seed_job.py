@@ -89,6 +89,17 @@ def test_seed_container_is_pure_and_matches_the_cli_contract() -> None:
                                                "SEED_MASKED_COPY_ALLOWED", "SEED_CONNECT_TIMEOUT"]
 
 
+def test_data_generation_adds_a_reset_generation_only_when_bumped() -> None:
+    """Generation 0 keeps the Job of existing sandboxes as it was; a bump changes it, so the engine replaces it."""
+    def job_args(**spec: Any) -> list[str]:
+        r = render(base_spec(data="preconfigured", **spec))
+        return list(r.one("kubernetes:batch/v1:Job").inputs["spec"]["template"]["spec"]["containers"][0]["args"])
+
+    assert "--reset-generation" not in job_args()
+    bumped = job_args(data_generation=2)
+    assert bumped[bumped.index("--reset-generation") + 1] == "2" and "--reset" not in bumped
+
+
 def test_random_seed_is_deterministic_per_slug() -> None:
     assert random_seed("sandbox-abc123") == random_seed("sandbox-abc123")
     assert random_seed("sandbox-abc123") != random_seed("sandbox-abc124")

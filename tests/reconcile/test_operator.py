@@ -79,6 +79,7 @@ def test_api_server_accepts_every_exported_stack(stacks: Path, tmp_path: Path, k
 
     install_crds()
     deadline = time.monotonic() + 60
+    crd = None
     while time.monotonic() < deadline:
         try:
             crd = ext.read_custom_resource_definition("stacks.pulumi.com")
@@ -92,7 +93,8 @@ def test_api_server_accepts_every_exported_stack(stacks: Path, tmp_path: Path, k
             break
         time.sleep(0.2)
     else:
-        pytest.fail("stacks.pulumi.com never became Established")
+        conditions = [(c.type, c.status, c.reason, c.message) for c in (crd.status.conditions or [])] if crd else None
+        pytest.fail(f"stacks.pulumi.com never became Established; conditions: {conditions}")
     core = client.CoreV1Api(api)
     try:
         core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=OPTIONS.namespace)))

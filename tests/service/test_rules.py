@@ -14,6 +14,7 @@ from sandboxes.service import (
     Forbidden,
     Invalid,
     NotFound,
+    OperationKind,
     OperationStatus,
     SandboxCreate,
     SandboxService,
@@ -275,6 +276,25 @@ def test_slug_of_a_git_stack_file_is_not_reused(service: SandboxService, tmp_pat
     draws = iter(["sandbox-git001", "sandbox-api001"])
     service.slug_factory = lambda: next(draws)
     assert make(service) == "sandbox-api001"
+
+
+def test_reseed_needs_the_slug_then_bumps_the_data_generation_and_runs_up(service: SandboxService) -> None:
+    slug = make(service, data="preconfigured")
+    with pytest.raises(Invalid, match="re-seed not confirmed"):
+        service.reseed(ACME, slug, None)
+    with pytest.raises(Invalid):
+        service.reseed(ACME, slug, "sandbox-zzzzzz")
+    with pytest.raises(NotFound):
+        service.reseed(GLOBEX, slug, slug)
+    assert service.get(ACME, slug).data_generation == 0
+    accepted = service.reseed(ACME, slug, slug)
+    assert accepted.operation.kind == OperationKind.UP
+    assert service.get_operation(ACME, accepted.operation.id).status == OperationStatus.SUCCEEDED
+    assert service.get(ACME, slug).data_generation == 1
+    stack = stackfiles.read(stackfiles.path_for(service.settings.effective_stacks_dir, slug))
+    assert stack.spec.data_generation == 1
+    service.reseed(ACME, slug, slug)
+    assert service.get(ACME, slug).data_generation == 2
 
 
 def test_cancel_queued_operation(service: SandboxService) -> None:

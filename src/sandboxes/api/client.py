@@ -105,6 +105,10 @@ class ApiClient:
         params = {"confirm": confirm} if confirm is not None else {}
         return Accepted.model_validate(self._request("DELETE", f"/v1/sandboxes/{slug}", params=params))
 
+    def reseed(self, principal: Principal, slug: str, confirm: str | None) -> Accepted:
+        params = {"confirm": confirm} if confirm is not None else {}
+        return Accepted.model_validate(self._request("POST", f"/v1/sandboxes/{slug}/reseed", params=params))
+
     def refresh(self, principal: Principal, slug: str) -> Accepted:
         return Accepted.model_validate(self._request("POST", f"/v1/sandboxes/{slug}/refresh"))
 

@@ -72,6 +72,7 @@ class Backend(Protocol):
     def get_settings(self, principal: Principal, slug: str) -> SandboxSettings: ...
     def update_settings(self, principal: Principal, slug: str, patch: dict[str, Any]) -> Accepted: ...
     def delete(self, principal: Principal, slug: str, confirm: str | None) -> Accepted: ...
+    def reseed(self, principal: Principal, slug: str, confirm: str | None) -> Accepted: ...
     def refresh(self, principal: Principal, slug: str) -> Accepted: ...
     def repair(self, principal: Principal, slug: str) -> Accepted: ...
     def credentials(self, principal: Principal, slug: str) -> Credentials: ...
@@ -450,6 +451,19 @@ def delete(
     _accepted(backend, principal, accepted, wait, output, "deleted")
 
 
+def reseed(
+    slug: str,
+    confirm: Annotated[str | None, typer.Option("--confirm", help="Repeat the slug: the data is replaced.")] = None,
+    wait: Wait = True, output: Output = OutputFormat.TEXT,
+    api_url: ApiUrl = None, token: Token = None, provider: AsProvider = None, role: AsRole = None,
+) -> None:
+    """Wipe the sandbox's business data and seed it again from its data mode (refreshes a masked copy too)."""
+    backend, principal = _backend(api_url, token, provider, role)
+    with _errors():
+        accepted = backend.reseed(principal, slug, confirm)
+    _accepted(backend, principal, accepted, wait, output, "re-seeded")
+
+
 def refresh(slug: str, wait: Wait = True, output: Output = OutputFormat.TEXT, api_url: ApiUrl = None,
             token: Token = None, provider: AsProvider = None, role: AsRole = None) -> None:
     """Re-read the sandbox's real objects into its stack state."""
@@ -700,6 +714,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(settings_app, name="settings")
     app.command("credentials")(credentials)
     app.command("delete")(delete)
+    app.command("reseed")(reseed)
     app.command("refresh")(refresh)
     app.command("repair")(repair)
     app.add_typer(ops_app, name="ops")

@@ -85,7 +85,8 @@ def sandbox_view(rec: SandboxRecord, active_operation_id: str | None = None) -> 
     return SandboxPublic(
         slug=rec.slug, name=rec.name, description=spec.get("description", ""), provider_id=rec.provider_id,
         live_provider_id=spec.get("live_provider_id"), parent=rec.parent, modules=spec.get("modules", []),
-        data=spec.get("data", DataMode.BLANK), status=SandboxStatus(rec.status), owner=rec.owner, url=rec.url,
+        data=spec.get("data", DataMode.BLANK), data_generation=int(spec.get("data_generation") or 0),
+        status=SandboxStatus(rec.status), owner=rec.owner, url=rec.url,
         spec_hash=rec.spec_hash, created_by=rec.created_by, created_at=_aware(rec.created_at) or datetime.now(UTC),
         updated_at=_aware(rec.updated_at) or datetime.now(UTC), active_operation_id=active_operation_id,
         needs_repair=rec.needs_repair,
@@ -386,6 +387,27 @@ class SandboxService:
                 [("confirm", f"repeat the slug {slug!r} to confirm: deletion is permanent and cannot be undone")],
             )
         return self._change(principal, slug, OperationKind.DESTROY, lambda rec: None, SandboxStatus.DELETING)
+
+    def reseed(self, principal: Principal, slug: str, confirm: str | None) -> Accepted:
+        """Wipe the sandbox's business data and seed it again from its ``data`` mode. ``confirm`` repeats the slug.
+
+        It bumps the spec's ``data_generation`` and runs ``up``: the seed Job changes, the
+        engine replaces it, and the seed program resets exactly once for that generation
+        (a later Job with the same generation does nothing), so a refresh of a masked copy,
+        or a return to clean test data, is an ordinary, recorded, repeatable operation.
+        """
+        if confirm != slug:
+            with self.db.session() as session:
+                self._visible(session, principal, slug)
+            raise Invalid(
+                "re-seed not confirmed",
+                [("confirm", f"repeat the slug {slug!r} to confirm: every change made in the sandbox's data is lost")],
+            )
+
+        def mutate(rec: SandboxRecord) -> SandboxSpec:
+            return self._respec(rec, {"data_generation": int(rec.spec.get("data_generation") or 0) + 1})
+
+        return self._change(principal, slug, OperationKind.UP, mutate, SandboxStatus.UPDATING)
 
     def refresh(self, principal: Principal, slug: str) -> Accepted:
         """Re-read the real objects into the stack's state (drift shows up in the next ``up``)."""

@@ -116,6 +116,7 @@ class SandboxPublic(_Public):
     parent: str | None
     modules: list[Module]
     data: DataMode
+    data_generation: int = Field(default=0, description="how many times the data was re-seeded (reseed bumps it)")
     status: SandboxStatus
     owner: str
     url: str | None = None

@@ -105,6 +105,18 @@ def get_credentials(slug: str, principal: CurrentPrincipal, service: ServiceDep,
     return service.credentials(principal, slug)
 
 
+@router.post("/{slug}/reseed", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted, responses=_ERRORS)
+def reseed_sandbox(
+    slug: str,
+    principal: CurrentPrincipal,
+    service: ServiceDep,
+    response: Response,
+    confirm: Annotated[str | None, Query(description="repeat the slug: the sandbox's data is replaced")] = None,
+) -> Accepted:
+    """Wipe the business data and seed it again from the sandbox's data mode (e.g. refresh a masked copy)."""
+    return _accepted(response, service.reseed(principal, slug, confirm))
+
+
 @router.post("/{slug}/refresh", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted, responses=_ERRORS)
 def refresh_sandbox(slug: str, principal: CurrentPrincipal, service: ServiceDep, response: Response) -> Accepted:
     return _accepted(response, service.refresh(principal, slug))
