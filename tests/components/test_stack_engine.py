@@ -404,6 +404,24 @@ def test_objects_made_but_never_recorded_are_taken_over_by_the_next_up(sandboxes
     assert sandboxes.engine.up(BLANK).changes.keys() <= {"same"}
 
 
+def test_a_new_data_generation_replaces_the_seed_job(sandboxes: Sandboxes) -> None:
+    batch = client.BatchV1Api(sandboxes.api)
+    before = batch.read_namespaced_job(f"{BLANK}-seed", BLANK)
+    assert "--reset-generation" not in before.spec.template.spec.containers[0].args
+    spec = dict(SPECS[BLANK])
+    spec["data_generation"] = 1
+    sandboxes.write(spec)
+    events: list[dict[str, Any]] = []
+    assert sandboxes.engine.up(BLANK, on_event=events.append).result == "succeeded"
+    replaced = {e["resource_type"] for e in events if e.get("type") == "resource-pre"
+                and e["op"] in ("replace", "create-replacement", "delete-replaced")}
+    assert replaced == {"kubernetes:batch/v1:Job"}, replaced
+    after = batch.read_namespaced_job(f"{BLANK}-seed", BLANK)
+    assert after.metadata.uid != before.metadata.uid and after.status.succeeded == 1
+    args = after.spec.template.spec.containers[0].args
+    assert args[args.index("--reset-generation") + 1] == "1"
+
+
 def test_secrets_never_reach_the_state_in_plain_text(sandboxes: Sandboxes) -> None:
     url = sandboxes.engine.environment.backend_url
     assert url.startswith("file://")

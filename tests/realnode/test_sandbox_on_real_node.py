@@ -101,10 +101,11 @@ class Sandbox:
         return f"{self.slug}.{BASE_DOMAIN}"
 
 
-def _spec(slug: str, banner: bool = True) -> SandboxSpec:
+def _spec(slug: str, banner: bool = True, generation: int = 0) -> SandboxSpec:
     return parse_spec({
         "slug": slug, "name": "Real node demo", "provider_id": "acme", "modules": ["cpo", "msp"],
         "data": "preconfigured", "devices": {"enabled": False}, "platform": {"tls": True},
+        "data_generation": generation,
         "settings": {"look_and_feel": {"show_sandbox_banner": banner}},
     })
 
@@ -290,6 +291,23 @@ def test_turning_the_banner_off_removes_it(sandbox: Sandbox) -> None:
     assert status == 200, body[:2000]
     assert "Sandbox mode" not in body
     assert sandbox.spec.name in body
+
+
+def test_reseed_really_wipes_the_data_and_seeds_it_again(sandbox: Sandbox) -> None:
+    """data_generation bumped: the engine replaces the seed Job, whose program resets and seeds once, for real."""
+    slug = sandbox.slug
+    _psql(slug, "UPDATE locations SET name = 'edited by a user' WHERE id = 1")
+    assert _psql(slug, "SELECT name FROM locations WHERE id = 1") == "edited by a user"
+    before = _json("get", "job", "-n", slug, f"{slug}-seed")["metadata"]["uid"]
+    spec = _spec(slug, banner=sandbox.spec.settings.look_and_feel.show_sandbox_banner, generation=1)
+    stackfiles.write(sandbox.stacks, spec)
+    sandbox.engine.up(slug)
+    sandbox.spec = spec
+    job = _json("get", "job", "-n", slug, f"{slug}-seed")
+    assert job["metadata"]["uid"] != before and job["status"].get("succeeded") == 1
+    assert _psql(slug, "SELECT name FROM locations WHERE id = 1") != "edited by a user"
+    generations = _psql(slug, "SELECT status || ':' || reset_generation FROM seed_record ORDER BY id").splitlines()
+    assert generations == ["succeeded:0", "succeeded:1"]
 
 
 def test_destroy_leaves_nothing(sandbox: Sandbox) -> None:
