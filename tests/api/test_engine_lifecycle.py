@@ -199,25 +199,31 @@ def test_lifecycle_through_the_api(harness: Harness) -> None:
     assert h.client.get(f"/v1/sandboxes/{slug}", headers=h.headers).status_code == 404
 
 
-def test_worker_killed_mid_up_then_recovered(harness: Harness) -> None:
-    h = harness
+def _create_and_wait_until_creating(h: Harness, name: str, modules: list[str]) -> tuple[WorkerPool, str, str]:
+    """Create a blank sandbox; return once its engine, in a worker process, is creating resources."""
     pool = h.service.dispatcher
     assert isinstance(pool, WorkerPool)
-    created = h.client.post("/v1/sandboxes", json={"name": "Crash test", "modules": ["msp"], "data": "blank"},
+    created = h.client.post("/v1/sandboxes", json={"name": name, "modules": modules, "data": "blank"},
                             headers=h.headers).json()
     slug, op_id = created["sandbox"]["slug"], created["operation"]["id"]
     deadline = time.monotonic() + 300
-    while True:  # wait until the engine is creating resources, then kill the whole worker process tree
+    while True:
         events = h.client.get(f"/v1/operations/{op_id}/events", params={"follow": "false"}, headers=h.headers).text
         if events.count("resource-pre") >= 3 and op_id in pool.processes:
-            break
+            return pool, slug, op_id
         status = h.client.get(f"/v1/operations/{op_id}", headers=h.headers).json()
-        assert status["status"] in ("queued", "running"), f"the up ended before it could be killed: {status}"
+        assert status["status"] in ("queued", "running"), f"the up ended before the test could act: {status}"
         future = pool.futures.get(op_id)
         failure = future.exception() if future is not None and future.done() else None
         assert failure is None, f"the worker pool could not run the operation: {failure!r}"
         assert time.monotonic() < deadline, f"the up never started creating resources: {status}"
         time.sleep(0.3)
+
+
+def test_worker_killed_mid_up_then_recovered(harness: Harness) -> None:
+    h = harness
+    pool, slug, op_id = _create_and_wait_until_creating(h, "Crash test", ["msp"])
+    # then kill the whole worker process tree
     os.killpg(pool.processes[op_id].pid, signal.SIGKILL)
     failed = h.wait(op_id, timeout=60)
     assert failed["status"] == "failed" and "exited with code" in failed["error"]
@@ -247,20 +253,7 @@ def test_worker_killed_mid_up_then_recovered(harness: Harness) -> None:
 def test_running_up_cancelled_gracefully_then_the_next_up_finishes(harness: Harness) -> None:
     """A cancel stops the engine like Ctrl-C: the operation ends cancelled, the stack is free and consistent."""
     h = harness
-    pool = h.service.dispatcher
-    assert isinstance(pool, WorkerPool)
-    created = h.client.post("/v1/sandboxes", json={"name": "Cancel test", "modules": ["cpo"], "data": "blank"},
-                            headers=h.headers).json()
-    slug, op_id = created["sandbox"]["slug"], created["operation"]["id"]
-    deadline = time.monotonic() + 300
-    while True:  # wait until the engine is creating resources
-        events = h.client.get(f"/v1/operations/{op_id}/events", params={"follow": "false"}, headers=h.headers).text
-        if events.count("resource-pre") >= 3:
-            break
-        status = h.client.get(f"/v1/operations/{op_id}", headers=h.headers).json()
-        assert status["status"] in ("queued", "running"), f"the up ended before it could be cancelled: {status}"
-        assert time.monotonic() < deadline, f"the up never started creating resources: {status}"
-        time.sleep(0.3)
+    pool, slug, op_id = _create_and_wait_until_creating(h, "Cancel test", ["cpo"])
 
     asked = h.client.post(f"/v1/operations/{op_id}/cancel", headers=h.headers)
     assert asked.status_code == 202, asked.text

@@ -376,16 +376,17 @@ class SandboxService:
 
         return self._change(principal, slug, OperationKind.UP, mutate, SandboxStatus.UPDATING)
 
+    def _confirmed(self, principal: Principal, slug: str, confirm: str | None, what: str, consequence: str) -> None:
+        """A destructive request must repeat the slug; an unknown slug is still a 404, not a hint to confirm."""
+        if confirm == slug:
+            return
+        with self.db.session() as session:
+            self._visible(session, principal, slug)
+        raise Invalid(f"{what} not confirmed", [("confirm", f"repeat the slug {slug!r} to confirm: {consequence}")])
+
     def delete(self, principal: Principal, slug: str, confirm: str | None) -> Accepted:
         """Permanent: destroy every resource, then the stack and its stack file. ``confirm`` must repeat the slug."""
-        if confirm != slug:
-            # Look first so that an unknown slug is a 404, not a hint to confirm something that does not exist.
-            with self.db.session() as session:
-                self._visible(session, principal, slug)
-            raise Invalid(
-                "deletion not confirmed",
-                [("confirm", f"repeat the slug {slug!r} to confirm: deletion is permanent and cannot be undone")],
-            )
+        self._confirmed(principal, slug, confirm, "deletion", "deletion is permanent and cannot be undone")
         return self._change(principal, slug, OperationKind.DESTROY, lambda rec: None, SandboxStatus.DELETING)
 
     def reseed(self, principal: Principal, slug: str, confirm: str | None) -> Accepted:
@@ -396,13 +397,7 @@ class SandboxService:
         (a later Job with the same generation does nothing), so a refresh of a masked copy,
         or a return to clean test data, is an ordinary, recorded, repeatable operation.
         """
-        if confirm != slug:
-            with self.db.session() as session:
-                self._visible(session, principal, slug)
-            raise Invalid(
-                "re-seed not confirmed",
-                [("confirm", f"repeat the slug {slug!r} to confirm: every change made in the sandbox's data is lost")],
-            )
+        self._confirmed(principal, slug, confirm, "re-seed", "every change made in the sandbox's data is lost")
 
         def mutate(rec: SandboxRecord) -> SandboxSpec:
             return self._respec(rec, {"data_generation": int(rec.spec.get("data_generation") or 0) + 1})
