@@ -167,7 +167,7 @@ def _config_file() -> Path:
             "kind": "KwokctlConfiguration",
             "options": {"bindAddress": "127.0.0.1", "runtime": "binary"},
             # The API server's client certificate for kubelet calls (logs, exec, port-forward): the real
-            # node's kubelet (realnode.py) authenticates its callers. Here, not in --extra-args: kwokctl
+            # node's kubelet (sandboxes.cluster.realnode) authenticates its callers. Here, not in --extra-args: kwokctl
             # 0.8.0 panics on two --extra-args of a second component (mutationComponentPatches).
             "componentsPatches": [
                 {
@@ -237,7 +237,7 @@ def status() -> ClusterStatus:
     server = kubectl("config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}", check=False)
     st.server = server.stdout.strip() or None
     nodes = json.loads(kubectl("get", "nodes", "-o", "json", timeout=10).stdout)["items"]
-    # The real node (realnode.py) is reported on its own by ``sandboxctl cluster status``.
+    # The real node (sandboxes.cluster.realnode) is reported on its own by ``sandboxctl cluster status``.
     nodes = [n for n in nodes if n["metadata"].get("labels", {}).get(REAL_NODE_LABEL_KEY) != "real"]
     st.nodes_total = len(nodes)
     for node in nodes:
