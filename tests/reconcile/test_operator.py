@@ -8,6 +8,7 @@ storing anything, so no operator needs to run.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -69,13 +70,17 @@ def test_api_server_accepts_every_exported_stack(stacks: Path, tmp_path: Path, k
 
     api = kube_cluster.api_client()
     ext = client.ApiextensionsV1Api(api)
+    created: list[str] = []
+
     def install_crds() -> None:
         for path in sorted(CRDS.glob("*.yaml")):
             try:
-                ext.create_custom_resource_definition(yaml.safe_load(path.read_text()))
+                made = ext.create_custom_resource_definition(yaml.safe_load(path.read_text()))
+                created.append(f"{made.metadata.name} rv={made.metadata.resource_version}")
             except ApiException as err:
                 if err.status != 409:
                     raise
+                created.append(f"{path.name}: 409")
 
     install_crds()
     deadline = time.monotonic() + 60
@@ -94,7 +99,18 @@ def test_api_server_accepts_every_exported_stack(stacks: Path, tmp_path: Path, k
         time.sleep(0.2)
     else:
         conditions = [(c.type, c.status, c.reason, c.message) for c in (crd.status.conditions or [])] if crd else None
-        pytest.fail(f"stacks.pulumi.com never became Established; conditions: {conditions}")
+        import subprocess
+
+        listed = subprocess.run(["kubectl", "--kubeconfig", str(kube_cluster.kubeconfig), "get", "crd", "-o", "name"],
+                                capture_output=True, text=True, check=False)
+        from sandboxes.cluster.embedded import cluster_dir
+
+        logs = cluster_dir() / "kwok" / "clusters" / "sandboxes" / "logs"
+        tails = {log.name: log.read_text(errors="replace").splitlines()[-15:] for log in sorted(logs.glob("*.log"))
+                 if log.name.startswith(("kube-apiserver", "etcd"))} if logs.is_dir() else {}
+        pytest.fail(f"stacks.pulumi.com never became Established; conditions: {conditions}; creates: {created}; "
+                    f"kubectl get crd: {listed.stdout or listed.stderr}; server: {kube_cluster.server}; "
+                    f"logs: {json.dumps(tails, indent=1)}")
     core = client.CoreV1Api(api)
     try:
         core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=OPTIONS.namespace)))
