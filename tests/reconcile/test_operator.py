@@ -101,7 +101,10 @@ def test_api_server_accepts_every_exported_stack(stacks: Path, tmp_path: Path, k
         conditions = [(c.type, c.status, c.reason, c.message) for c in (crd.status.conditions or [])] if crd else None
         import subprocess
 
-        listed = subprocess.run(["kubectl", "--kubeconfig", str(kube_cluster.kubeconfig), "get", "crd", "-o", "name"],
+        from sandboxes.paths import toolchain_bin_dir
+
+        kubectl = [str(toolchain_bin_dir() / "kubectl"), "--kubeconfig", str(kube_cluster.kubeconfig)]
+        listed = subprocess.run([*kubectl, "get", "crd", "-o", "name"],
                                 capture_output=True, text=True, check=False)
         from sandboxes.cluster.embedded import cluster_dir
 
