@@ -46,11 +46,22 @@ def data_dir() -> Path:
     return Path(base).expanduser().resolve() / "sandboxes"
 
 
+def shared_dir() -> Path:
+    """The folder shared next to the checkout (``../shared``): third-party sources and test data.
+
+    ``SANDBOXES_SHARED_DIR`` points elsewhere, e.g. for a clone made outside that layout.
+    """
+    explicit = os.environ.get("SANDBOXES_SHARED_DIR")
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    return (project_root().parent / "shared").resolve()
+
+
 def third_party_dir() -> Path:
     explicit = os.environ.get("SANDBOXES_THIRD_PARTY")
     if explicit:
         return Path(explicit).expanduser().resolve()
-    return (project_root().parent / "shared" / "third_party").resolve()
+    return shared_dir() / "third_party"
 
 
 def toolchain_bin_dir() -> Path:
