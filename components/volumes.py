@@ -47,7 +47,11 @@ class _HostDirectoryProvider(pulumi.dynamic.ResourceProvider):
         return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=changed, delete_before_replace=True)
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
-        return pulumi.dynamic.ReadResult(id_=id_, outs=props)
+        import os
+
+        # Gone (the node's directory was removed with its cluster): an empty id tells a refresh so,
+        # and the next up makes the directory again instead of binding a volume to nothing.
+        return pulumi.dynamic.ReadResult(id_=id_ if os.path.isdir(props["path"]) else "", outs=props)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         import shutil

@@ -674,14 +674,16 @@ def demo(
             err_console.print(f"reusing [bold]{existing.slug}[/]: following its operation")
             operation = _follow(backend, principal, existing.active_operation_id)
             slug = existing.slug
-        elif existing is not None and existing.status == SandboxStatus.READY and not existing.needs_repair:
-            err_console.print(f"reusing [bold]{existing.slug}[/] (ready)")
-            operation = None
-            slug = existing.slug
         elif existing is not None:
-            err_console.print(f"reusing [bold]{existing.slug}[/] ({existing.status.value}): applying it again")
-            accepted = backend.update(principal, existing.slug, SandboxUpdate(name=DEMO_NAME))
-            operation = _follow(backend, principal, accepted.operation.id)
+            # Its records may outlive its objects (a `cluster down` removes the embedded cluster, not the
+            # stacks): read what really exists, then apply it again. Both are quick when nothing is missing.
+            err_console.print(f"reusing [bold]{existing.slug}[/] ({existing.status.value}): "
+                              "checking it against the cluster, then applying it again")
+            refreshed = backend.refresh(principal, existing.slug)
+            operation = _follow(backend, principal, refreshed.operation.id)
+            if operation.status == OperationStatus.SUCCEEDED:
+                accepted = backend.update(principal, existing.slug, SandboxUpdate(name=DEMO_NAME))
+                operation = _follow(backend, principal, accepted.operation.id)
             slug = existing.slug
         else:
             request = SandboxCreate.model_validate({
