@@ -343,6 +343,8 @@ class Engine:
         state = stack.export_stack()
         deployment = dict(state.deployment or {})
         pending = deployment.get("pending_operations") or []
+        for job in self._delete_unrecorded_jobs(pending):
+            done.append(f"deleted Job {job}, which the dead engine may have made: its template cannot change in place")
         if pending:
             # Pending creates are objects the engine may have made but not recorded: they are
             # dropped from the state, and the next up applies them again under the stack's own
@@ -357,6 +359,53 @@ class Engine:
         self.refresh(slug, on_event=on_event)
         done.append("refreshed")
         return done
+
+
+    def _delete_unrecorded_jobs(self, pending: list[dict[str, Any]]) -> list[str]:
+        """Delete the live Jobs among pending creates, and wait until they are gone.
+
+        Every other object a dead engine made but did not record is simply applied again
+        by the next ``up`` (one field manager per stack, components/fieldmanager.py). A Job
+        cannot be: its pod template is immutable, so if the spec changed in between (a new
+        ``data_generation``, say), that apply would fail. The seed program is idempotent,
+        so the Job the next ``up`` makes runs again to the same result.
+        """
+        jobs = []
+        for op in pending:
+            resource = op.get("resource") or {}
+            meta = (resource.get("inputs") or {}).get("metadata") or {}
+            if op.get("type") == "creating" and resource.get("type") == "kubernetes:batch/v1:Job" \
+                    and isinstance(meta.get("name"), str) and isinstance(meta.get("namespace"), str):
+                jobs.append((meta["namespace"], meta["name"]))
+        if not jobs:
+            return []
+        from kubernetes import client, config
+        from kubernetes.client.exceptions import ApiException
+
+        api = config.new_client_from_config(config_file=str(self.environment.kubeconfig))  # type: ignore[no-untyped-call]
+        batch = client.BatchV1Api(api)
+        deleted = []
+        for namespace, name in jobs:
+            try:
+                batch.delete_namespaced_job(name, namespace, propagation_policy="Background")
+            except ApiException as err:
+                if err.status == 404:
+                    continue
+                raise EngineFailed(f"could not delete Job {namespace}/{name} left by a dead engine: {err.reason}") \
+                    from None
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                try:
+                    batch.read_namespaced_job(name, namespace)
+                except ApiException as err:
+                    if err.status == 404:
+                        break
+                    raise
+                time.sleep(0.5)
+            else:
+                raise EngineFailed(f"Job {namespace}/{name} left by a dead engine is still there after 120 s")
+            deleted.append(f"{namespace}/{name}")
+        return deleted
 
 
 def _parses(path: Path) -> bool:

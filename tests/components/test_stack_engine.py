@@ -369,25 +369,32 @@ def _with_dependents(resources: list[dict[str, Any]], urn: str) -> set[str]:
     return lost
 
 
+def _forget_as_pending_creates(sandboxes: Sandboxes, slug: str, typ: str, urn_suffix: str) -> set[str]:
+    """Turn a resource and its dependents into pending creates, as an engine killed while creating them leaves.
+
+    Written into the file backend's checkpoint as the engine would: ``stack import`` drops pending operations.
+    """
+    checkpoint_file = Path(sandboxes.engine.environment.backend_url.removeprefix("file://")) / ".pulumi" / "stacks" \
+        / "sandboxes" / f"{slug}.json"
+    checkpoint = json.loads(checkpoint_file.read_text())
+    deployment = checkpoint["checkpoint"]["latest"]
+    resources: list[dict[str, Any]] = deployment["resources"]
+    urn = next(r["urn"] for r in resources if r["type"] == typ and r["urn"].endswith(urn_suffix))
+    lost = _with_dependents(resources, urn)
+    deployment["resources"] = [r for r in resources if r["urn"] not in lost]
+    deployment["pending_operations"] = [{"resource": r, "type": "creating"} for r in resources if r["urn"] in lost]
+    checkpoint_file.write_text(json.dumps(checkpoint))
+    return lost
+
+
 def test_objects_made_but_never_recorded_are_taken_over_by_the_next_up(sandboxes: Sandboxes) -> None:
     """What an engine killed mid-create leaves: live objects that its checkpoint lists only as pending creates.
 
     The repair clears those creates; the next ``up`` applies the objects again, with other
     values, and must own them rather than hit a field conflict with its dead predecessor.
     """
-    # Written into the file backend's checkpoint as the engine would: `stack import` drops pending operations.
-    checkpoint_file = Path(sandboxes.engine.environment.backend_url.removeprefix("file://")) / ".pulumi" / "stacks" \
-        / "sandboxes" / f"{BLANK}.json"
-    checkpoint = json.loads(checkpoint_file.read_text())
-    deployment = checkpoint["checkpoint"]["latest"]
-    resources: list[dict[str, Any]] = deployment["resources"]
-    settings = next(r["urn"] for r in resources
-                    if r["type"] == "kubernetes:core/v1:ConfigMap" and r["urn"].endswith("-workload-settings"))
-    lost = _with_dependents(resources, settings)
+    lost = _forget_as_pending_creates(sandboxes, BLANK, "kubernetes:core/v1:ConfigMap", "-workload-settings")
     assert any(u.endswith("-workload-deployment") for u in lost), lost
-    deployment["resources"] = [r for r in resources if r["urn"] not in lost]
-    deployment["pending_operations"] = [{"resource": r, "type": "creating"} for r in resources if r["urn"] in lost]
-    checkpoint_file.write_text(json.dumps(checkpoint))
 
     done = sandboxes.engine.repair(BLANK)
     assert any("pending operation" in d for d in done), done
@@ -420,6 +427,25 @@ def test_a_new_data_generation_replaces_the_seed_job(sandboxes: Sandboxes) -> No
     assert after.metadata.uid != before.metadata.uid and after.status.succeeded == 1
     args = after.spec.template.spec.containers[0].args
     assert args[args.index("--reset-generation") + 1] == "1"
+
+
+def test_a_seed_job_made_but_never_recorded_is_made_again_with_a_new_template(sandboxes: Sandboxes) -> None:
+    """A Job's template is immutable: the repair deletes the dead engine's Job, the next up makes its own."""
+    batch = client.BatchV1Api(sandboxes.api)
+    before = batch.read_namespaced_job(f"{BLANK}-seed", BLANK)
+    lost = _forget_as_pending_creates(sandboxes, BLANK, "kubernetes:batch/v1:Job", "-seed-job")
+    assert any(u.endswith("-seed-job") for u in lost), lost
+    done = sandboxes.engine.repair(BLANK)
+    assert f"deleted Job {BLANK}/{BLANK}-seed, which the dead engine may have made" in " ".join(done), done
+    spec = dict(SPECS[BLANK])
+    spec["data_generation"] = 2  # a new template: applied over the old Job, it would be refused as immutable
+    sandboxes.write(spec)
+    assert sandboxes.engine.up(BLANK).result == "succeeded"
+    after = batch.read_namespaced_job(f"{BLANK}-seed", BLANK)
+    assert after.metadata.uid != before.metadata.uid and after.status.succeeded == 1
+    args = after.spec.template.spec.containers[0].args
+    assert args[args.index("--reset-generation") + 1] == "2"
+    assert sandboxes.engine.up(BLANK).changes.keys() <= {"same"}
 
 
 def test_secrets_never_reach_the_state_in_plain_text(sandboxes: Sandboxes) -> None:
