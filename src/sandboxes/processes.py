@@ -46,3 +46,33 @@ def children(pid: int) -> list[tuple[int, str]]:
         if len(fields) >= 2 and fields[1] == str(pid) and fields[0] not in ("Z", "X"):
             found.append((int(entry.name), name))
     return found
+
+
+def session_members(sid: int) -> list[int]:
+    """Live processes of the session ``sid`` (its leader included): a worker and everything it started."""
+    found: list[int] = []
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # after the command name: state, ppid, pgrp, session
+        if len(fields) >= 4 and fields[3] == str(sid) and fields[0] not in ("Z", "X"):
+            found.append(int(entry.name))
+    return found
+
+
+def kill_session(sid: int) -> list[int]:
+    """SIGKILL what is left of session ``sid``: plugins run in their own process groups, so killpg misses them."""
+    import signal
+
+    killed: list[int] = []
+    for pid in session_members(sid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+        killed.append(pid)
+    return killed

@@ -26,6 +26,7 @@ from sandboxes import stackfiles
 from sandboxes.api import create_app
 from sandboxes.engine import Engine
 from sandboxes.environment import resolve
+from sandboxes.processes import session_members
 from sandboxes.service import Role, SandboxService
 from sandboxes.service.factory import open_database
 from sandboxes.service.runner import WorkerPool
@@ -224,9 +225,15 @@ def test_worker_killed_mid_up_then_recovered(harness: Harness) -> None:
     h = harness
     pool, slug, op_id = _create_and_wait_until_creating(h, "Crash test", ["msp"])
     # then kill the whole worker process tree
-    os.killpg(pool.processes[op_id].pid, signal.SIGKILL)
+    worker = pool.processes[op_id].pid
+    assert len(session_members(worker)) > 2  # the worker, pulumi, its language host and plugins
+    os.killpg(worker, signal.SIGKILL)  # the worker's group: its plugins, in groups of their own, live on
     failed = h.wait(op_id, timeout=60)
     assert failed["status"] == "failed" and "exited with code" in failed["error"]
+    deadline = time.monotonic() + 10
+    while session_members(worker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not session_members(worker), "the dead worker's engine plugins outlived it"
     assert h.client.get(f"/v1/sandboxes/{slug}", headers=h.headers).json()["needs_repair"] is True
 
     # Restart the runner: a new pool over the same records (start-up recovery finds nothing left to fail).

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from sandboxes.processes import process_alive
+from sandboxes.processes import kill_session, process_alive
 from sandboxes.service.ports import EngineFactory
 from sandboxes.service.schemas import OperationStatus
 from sandboxes.settings import Settings
@@ -83,6 +83,10 @@ def recover(db: Database) -> tuple[list[str], list[str]]:
         if worker_host not in (None, host):
             continue  # another machine's worker: not ours to judge
         dead = pid is None or not pid_alive(pid)
+        if dead and pid is not None and not process_alive(pid):
+            # The plugins a dead worker of an earlier server left behind. Its pid cannot have been given to a
+            # new session leader while these still hold it as their session id.
+            kill_session(pid)
         if dead and mark_dead(db, op_id, f"worker process {pid} died (found at start-up); the next operation repairs"):
             failed.append(op_id)
     return failed, queued
@@ -116,6 +120,9 @@ class WorkerPool:
         with self._lock:
             self.processes.pop(operation_id, None)
         if code != 0:
+            # A worker that died (OOM, SIGKILL) leaves its engine's plugins running: they sit in their own
+            # process groups of the worker's session, holding ports and memory. Nothing of it may outlive it.
+            kill_session(proc.pid)
             mark_dead(self.db, operation_id,
                       f"worker process {proc.pid} exited with code {code}; the next operation repairs the stack")
         return code
