@@ -31,9 +31,9 @@ def process_alive(pid: int) -> bool:
     return process_state(pid) not in ("Z", "X")
 
 
-def children(pid: int) -> list[tuple[int, str]]:
-    """``(pid, command name)`` of the live direct children of ``pid`` (empty where there is no ``/proc``)."""
-    found: list[tuple[int, str]] = []
+def _process_table() -> list[tuple[int, str, list[str]]]:
+    """``(pid, command name, the stat fields after it)`` of every process (empty where there is no ``/proc``)."""
+    table: list[tuple[int, str, list[str]]] = []
     for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
         if not entry.name.isdigit():
             continue
@@ -42,26 +42,24 @@ def children(pid: int) -> list[tuple[int, str]]:
         except OSError:
             continue
         name, _, rest = stat.partition("(")[2].rpartition(")")
-        fields = rest.split()
-        if len(fields) >= 2 and fields[1] == str(pid) and fields[0] not in ("Z", "X"):
-            found.append((int(entry.name), name))
-    return found
+        table.append((int(entry.name), name, rest.split()))
+    return table
+
+
+# Fields after the command name in /proc/<pid>/stat: state, ppid, pgrp, session, ...
+_STATE, _PPID, _SESSION = 0, 1, 3
+
+
+def children(pid: int) -> list[tuple[int, str]]:
+    """``(pid, command name)`` of the live direct children of ``pid``."""
+    return [(child, name) for child, name, fields in _process_table()
+            if len(fields) > _PPID and fields[_PPID] == str(pid) and fields[_STATE] not in ("Z", "X")]
 
 
 def session_members(sid: int) -> list[int]:
     """Live processes of the session ``sid`` (its leader included): a worker and everything it started."""
-    found: list[int] = []
-    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        # after the command name: state, ppid, pgrp, session
-        if len(fields) >= 4 and fields[3] == str(sid) and fields[0] not in ("Z", "X"):
-            found.append(int(entry.name))
-    return found
+    return [pid for pid, _name, fields in _process_table()
+            if len(fields) > _SESSION and fields[_SESSION] == str(sid) and fields[_STATE] not in ("Z", "X")]
 
 
 def kill_session(sid: int) -> list[int]:
