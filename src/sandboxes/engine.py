@@ -474,6 +474,17 @@ def _translate(err: auto.CommandError, slug: str) -> EngineError:
     at = next((i for i, line in enumerate(lines) if "error:" in line), None)
     if at is None:
         return EngineFailed(f"{slug}: {lines[-1].strip() if lines else 'engine failed'}", detail)
-    # The engine often says "error: 1 error occurred:" and puts the cause on the next lines.
-    cause = " ".join(line.strip() for line in lines[at:at + 4] if not line.strip().startswith(("stdout:", "stderr:")))
+    # The engine often says "error: 1 error occurred:" and puts the cause on the next lines. Other steps
+    # in flight, cut off by the failure, add their own errors there: those are consequences, not causes.
+    window = [line.strip() for line in lines[at:at + 16]
+              if not line.strip().startswith(("stdout:", "stderr:")) and not is_consequence(line)]
+    cause = " ".join(window[:4])
     return EngineFailed(f"{slug}: {cause[:600]}", detail)
+
+
+#: Errors of steps the engine cut off because another one failed: never the cause of a failure.
+CONSEQUENCES = ("the client connection is closing", "context canceled")
+
+
+def is_consequence(line: str) -> bool:
+    return any(marker in line for marker in CONSEQUENCES)

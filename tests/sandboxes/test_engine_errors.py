@@ -77,3 +77,29 @@ def test_the_explained_message_names_the_conflict() -> None:
                      "sandbox-rca001")
     assert isinstance(err, EngineFailed)
     assert "conflict" in explain(err).lower()
+
+
+# The same failure when another step in flight (the database chart) was cut off by it first.
+CONFLICT_AFTER_A_CUT_OFF_STEP = """\
+Updating (sandbox-rca001):
+ ~  kubernetes:apps/v1:Deployment sandbox-rca001-workload-deployment updating (0s) [diff: ~spec]; error: 1 error occurred:
+ ~  kubernetes:helm.sh/v4:Chart sandbox-rca001-database-chart refreshing error: kubernetes:helm.sh/v4:Chart resource 'sandbox-rca001-database-chart' has a problem: grpc: the client connection is closing
+ ~  kubernetes:apps/v1:Deployment sandbox-rca001-workload-deployment **updating failed** [diff: ~spec]; error: 1 error occurred:
+    pulumi:pulumi:Stack sandboxes-sandbox-rca001 running error: update failed
+ @ updating.... the Kubernetes API server reported that "sandbox-rca001/sandbox-rca001-web" failed to fully initialize or become live: Server-Side Apply field conflict detected.
+Diagnostics:
+  kubernetes:helm.sh/v4:Chart (sandbox-rca001-database-chart):
+    error: kubernetes:helm.sh/v4:Chart resource 'sandbox-rca001-database-chart' has a problem: grpc: the client connection is closing
+    \t* context canceled
+
+Resources:
+    1 errored
+"""
+
+
+def test_errors_of_steps_cut_off_by_the_failure_do_not_hide_its_cause() -> None:
+    err = _translate(auto.CommandError(auto.CommandResult(stdout=CONFLICT_AFTER_A_CUT_OFF_STEP, stderr="",
+                                                          code=255)), "sandbox-rca001")
+    message = explain(err)
+    assert "field conflict" in message
+    assert "client connection is closing" not in message and "context canceled" not in message
