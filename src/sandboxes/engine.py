@@ -469,16 +469,14 @@ def _translate(err: auto.CommandError, slug: str) -> EngineError:
         return StackMissing(f"no stack {slug!r} in the backend")
     if isinstance(err, auto.ConcurrentUpdateError):
         return StackBusy(f"stack {slug!r} is being updated by another operation")
-    lines = _without_tracebacks(str(err))
+    # Errors of steps the failure cut off are consequences, not causes: left out of message and detail alike.
+    lines = [line for line in _without_tracebacks(str(err)) if not _is_consequence(line)]
     detail = "\n".join(lines[-25:])
     at = next((i for i, line in enumerate(lines) if "error:" in line), None)
     if at is None:
         return EngineFailed(f"{slug}: {lines[-1].strip() if lines else 'engine failed'}", detail)
-    # The engine often says "error: 1 error occurred:" and puts the cause on the next lines. Other steps
-    # in flight, cut off by the failure, add their own errors there: those are consequences, not causes.
-    window = [line.strip() for line in lines[at:at + 16]
-              if not line.strip().startswith(("stdout:", "stderr:")) and not is_consequence(line)]
-    cause = " ".join(window[:4])
+    # The engine often says "error: 1 error occurred:" and puts the cause on the next lines.
+    cause = " ".join(line.strip() for line in lines[at:at + 4] if not line.strip().startswith(("stdout:", "stderr:")))
     return EngineFailed(f"{slug}: {cause[:600]}", detail)
 
 
@@ -486,5 +484,5 @@ def _translate(err: auto.CommandError, slug: str) -> EngineError:
 CONSEQUENCES = ("the client connection is closing", "context canceled")
 
 
-def is_consequence(line: str) -> bool:
+def _is_consequence(line: str) -> bool:
     return any(marker in line for marker in CONSEQUENCES)

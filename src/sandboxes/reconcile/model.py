@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sandboxes.engine import EngineError, EngineFailed, is_consequence
+from sandboxes.engine import EngineError, EngineFailed
 
 __all__ = [
     "Action",
@@ -42,7 +42,7 @@ def explain(err: EngineError) -> str:
     message = str(err)
     if isinstance(err, EngineFailed) and err.detail:
         lines = [line.strip() for line in err.detail.splitlines()]
-        bullets = [line.lstrip("*").strip() for line in lines if line.startswith("* ") and not is_consequence(line)]
+        bullets = [line.lstrip("*").strip() for line in lines if line.startswith("* ")]
         extra = [b for b in bullets if b and b not in message]
         if extra:
             message = f"{message} {' / '.join(extra[:3])}"
