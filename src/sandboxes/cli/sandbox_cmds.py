@@ -576,6 +576,13 @@ def ops_cancel(operation_id: str, output: Output = OutputFormat.TEXT, api_url: A
 tokens_app = typer.Typer(help="API bearer tokens (stored hashed).", no_args_is_help=True)
 
 
+def _records() -> SandboxService:
+    """The local service over this machine's records, running no operations (token administration)."""
+    from sandboxes.service.factory import DispatchMode, build_service
+
+    return build_service(Settings(), DispatchMode.NONE)
+
+
 @tokens_app.command("create")
 def tokens_create(
     name: Annotated[str, typer.Option("--name", help="Who or what uses the token.")],
@@ -584,10 +591,8 @@ def tokens_create(
     output: Output = OutputFormat.TEXT,
 ) -> None:
     """Issue a token for the HTTP API; it is printed once and only its hash is stored."""
-    from sandboxes.service.factory import DispatchMode, build_service
-
     with _errors():
-        issued = build_service(Settings(), DispatchMode.NONE).issue_token(name, role, provider)
+        issued = _records().issue_token(name, role, provider)
     if output == OutputFormat.JSON:
         print_json(issued.model_dump(mode="json"))
         return
@@ -602,10 +607,8 @@ def tokens_list(
     output: Output = OutputFormat.TEXT,
 ) -> None:
     """The tokens issued (name, role, provider, when); never the tokens themselves."""
-    from sandboxes.service.factory import DispatchMode, build_service
-
     with _errors():
-        tokens = build_service(Settings(), DispatchMode.NONE).list_tokens(include_revoked=all_)
+        tokens = _records().list_tokens(include_revoked=all_)
     if output == OutputFormat.JSON:
         print_json([t.model_dump(mode="json") for t in tokens])
         return
@@ -620,10 +623,8 @@ def tokens_list(
 def tokens_revoke(token_id: Annotated[str, typer.Argument(help="The id `tokens list` shows.")],
                   output: Output = OutputFormat.TEXT) -> None:
     """Stop a token from working, at once (its holder gets 401 on the next request)."""
-    from sandboxes.service.factory import DispatchMode, build_service
-
     with _errors():
-        revoked = build_service(Settings(), DispatchMode.NONE).revoke_token(token_id)
+        revoked = _records().revoke_token(token_id)
     if output == OutputFormat.JSON:
         print_json(revoked.model_dump(mode="json"))
         return

@@ -80,6 +80,11 @@ def operation_view(op: OperationRecord) -> OperationPublic:
     )
 
 
+def status_after_interruption(rec: SandboxRecord) -> str:
+    """A sandbox whose operation ended without finishing (cancelled): still ready if it was ever up."""
+    return (SandboxStatus.READY if rec.url else SandboxStatus.FAILED).value
+
+
 def sandbox_view(rec: SandboxRecord, active_operation_id: str | None = None) -> SandboxPublic:
     spec = rec.spec
     return SandboxPublic(
@@ -466,7 +471,7 @@ class SandboxService:
             op.cancel_requested_at, op.cancel_requested_by = op.finished_at, principal.name
             if rec is not None:
                 # Nothing ran: the sandbox is as the last finished operation left it.
-                rec.status = (SandboxStatus.READY if rec.url else SandboxStatus.FAILED).value
+                rec.status = status_after_interruption(rec)
                 rec.updated_at = datetime.now(UTC)
             session.flush()
             return operation_view(op)

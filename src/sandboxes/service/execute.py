@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 from sandboxes import stackfiles
 from sandboxes.engine import EngineError, EngineFailed, StackMissing
 from sandboxes.processes import children
-from sandboxes.service.core import API_OWNER
+from sandboxes.service.core import API_OWNER, status_after_interruption
 from sandboxes.service.ports import EnginePort
 from sandboxes.service.schemas import OperationKind, OperationStatus, SandboxStatus
 from sandboxes.settings import Settings
@@ -184,7 +184,7 @@ def finish(db: Database, operation_id: str, status: OperationStatus, summary: di
                 rec.url = outputs["url"]
         elif status == OperationStatus.CANCELLED:
             # The engine stopped cleanly: a sandbox that was up still answers; the next up finishes the job.
-            rec.status = (SandboxStatus.READY if rec.url else SandboxStatus.FAILED).value
+            rec.status = status_after_interruption(rec)
         else:
             rec.status = SandboxStatus.FAILED.value
         rec.updated_at = datetime.now(UTC)
