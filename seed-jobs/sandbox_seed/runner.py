@@ -56,34 +56,35 @@ class RunResult:
     duration_seconds: float = 0.0
 
 
-def _matching_record(conn: psycopg.Connection, req: SeedRequest, source: str | None) -> int | None:
-    """Id of the latest successful seed record if it was made with the same arguments, else None."""
+@dataclass(frozen=True)
+class _LatestSeed:
+    """The latest successful seed record: what it was made with, and its reset generation."""
+
+    id: int
+    arguments: tuple[str, str, str, int, str | None]  # mode, modules, size, random seed, source
+    generation: int
+
+    def matches(self, req: SeedRequest, source: str | None) -> bool:
+        return self.arguments == (req.mode, ",".join(req.modules), req.size, req.random_seed, source)
+
+
+def _latest_seed(conn: psycopg.Connection) -> _LatestSeed | None:
+    """The latest successful seed record, read once (None before any; generation 0 before migration 0004)."""
     exists = conn.execute("SELECT to_regclass('public.seed_record') IS NOT NULL").fetchone()
     if not exists or not exists[0]:
         return None
-    row = conn.execute(
-        "SELECT id, mode, modules, size, random_seed, source FROM seed_record WHERE status = 'succeeded' "
-        "ORDER BY id DESC LIMIT 1"
-    ).fetchone()
-    if row is None:
-        return None
-    same = (row[1], row[2], row[3], int(row[4]), row[5]) == (
-        req.mode, ",".join(req.modules), req.size, req.random_seed, source)
-    return int(row[0]) if same else None
-
-
-def _latest_generation(conn: psycopg.Connection) -> int:
-    """The reset generation of the latest successful seed (0 before any, or before migration 0004)."""
-    has_column = conn.execute(
+    has_generation = conn.execute(
         "SELECT 1 FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'seed_record' "
         "AND column_name = 'reset_generation'"
     ).fetchone()
-    if not has_column:
-        return 0
+    generation = "reset_generation" if has_generation else "0"
     row = conn.execute(
-        "SELECT reset_generation FROM seed_record WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1"
+        f"SELECT id, mode, modules, size, random_seed, source, {generation} FROM seed_record "
+        "WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1"
     ).fetchone()
-    return int(row[0]) if row else 0
+    if row is None:
+        return None
+    return _LatestSeed(int(row[0]), (row[1], row[2], row[3], int(row[4]), row[5]), int(row[6]))
 
 
 def _check_parent(source: psycopg.Connection, where: str) -> None:
@@ -137,17 +138,17 @@ def run(req: SeedRequest) -> RunResult:
                     raise SchemaVersionError(
                         f"target database has schema version {version}, newer than this seed program's "
                         f"{migrations.SCHEMA_VERSION}: use a newer seed image")
-                latest_generation = _latest_generation(target)
+                latest = _latest_seed(target)
+                latest_generation = latest.generation if latest else 0
                 # A new reset generation asks for exactly one reset; an old or equal one asks for nothing.
                 reset = req.reset or req.reset_generation > latest_generation
                 if reset and not req.reset:
                     log.info("reset generation %d is above the last seed's %d: emptying and seeding again",
                              req.reset_generation, latest_generation)
-                match = _matching_record(target, req, source_name)
-                if match is not None and not reset:
+                if latest is not None and latest.matches(req, source_name) and not reset:
                     applied = migrations.migrate(target)
                     log.info("already seeded with these arguments (seed_record id %d)%s: nothing to do",
-                             match, f"; applied pending migrations {applied}" if applied else "")
+                             latest.id, f"; applied pending migrations {applied}" if applied else "")
                     return RunResult("noop", duration_seconds=time.monotonic() - t0)
                 filled = nonempty_tables(target)
                 if filled and not reset:
